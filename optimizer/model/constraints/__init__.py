@@ -1,0 +1,1 @@
+"""Constraint families, one module per group, one function per family."""

@@ -1,0 +1,40 @@
+"""Capacity: what exists, what is announced, what is built, and reserves."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from optimizer.model.index import ModelIndex
+from optimizer.model.inputs import ModelInputs
+
+
+def capacity_constraint(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
+    """Production is at most usable capacity: existing + announced + ramped-up builds.
+
+    .. math::
+        \\sum_g production_{r,s,m,t,g} \\le u_s \\Big(K^0_{r,s,m,t}
+            + \\sum_{\\tau + L_{r,s} \\le t} \\rho_{s,\\,t-\\tau-L_{r,s}}\\, build_{r,s,m,\\tau}\\Big)
+    """
+    index = [(r, s, m, t) for (r, s, m) in inputs.producers for t in inputs.years]
+
+    def rule(_model: pyo.ConcreteModel, r: str, s: str, m: str, t: int) -> pyo.Expression:
+        output = pyo.quicksum(model.production[r, s, m, t, g] for g in inputs.grades(r, s))
+        new = pyo.quicksum(f * model.build[r, s, m, tau] for tau, f in ix.builds_online.get((r, s, m, t), []))
+        return output <= inputs.utilisation[s] * (inputs.existing.get((r, s, m, t), 0.0) + new)
+
+    model.capacity = pyo.Constraint(index, rule=rule)
+
+
+def reserve_constraint(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
+    """New mine capacity is limited by reserves over the mine life.
+
+    .. math:: \\sum_t build_{r,mine,m,t} \\le R_r \\, \\theta_m / life
+    """
+    mine = inputs.first_stage
+    index = sorted({(r, m) for (r, s, m, _t) in inputs.builds if s == mine})
+
+    def rule(_model: pyo.ConcreteModel, r: str, m: str) -> pyo.Expression:
+        started = [model.build[r, mine, m, t] for (rr, s, mm, t) in inputs.builds if (rr, s, mm) == (r, mine, m)]
+        return pyo.quicksum(started) <= inputs.reserve_cap[(r, m)]
+
+    model.reserves = pyo.Constraint(index, rule=rule)

@@ -1,0 +1,315 @@
+"""Model inputs: sparse index sets and parameters, computed once from a resolved scenario.
+
+Everything the Pyomo model needs is a plain Python dict or list here, so that building
+the model is only wiring (see build.py), and tests can inspect the inputs directly.
+Index sets are sparse: a (country, stage, material) exists only where capacity exists,
+is announced, or may be built; trade goes through two market pools (to the coalition,
+to everyone else) plus the explicit lanes of the data, so the model grows linearly in
+countries rather than with their square.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from optimizer.scenario import ResolvedScenario
+
+FREE, EXPOSED = "free", "exposed"
+GRADES = (FREE, EXPOSED)
+COALITION_POOL, REST_POOL = "coalition", "rest"
+
+# Penalties of the elastic relaxation, in objective units (share-years of demand).
+TARGET_SLACK_PENALTY = 1e5  # per share-year of a missed target
+# In the diagnosis solve money is nearly free next to a missed target, so the budget slack
+# measures how much money would close the gap, and what remains is what money cannot fix.
+BUDGET_SLACK_PENALTY_PER_USD = 1e-9
+
+Key3 = tuple[str, str, str]
+
+
+@dataclass
+class ModelInputs:
+    """Sets and parameters of one scenario's LP."""
+
+    countries: list[str]
+    coalition: list[str]
+    adversaries: list[str]
+    third_parties: list[str]
+    stages: list[str]
+    materials: list[str]
+    years: list[int]
+    hosts: list[str]
+    # parameters
+    utilisation: dict[str, float]
+    ramp: dict[str, list[float]]
+    yield_: dict[tuple[str, str], float]
+    existing: dict[tuple[str, str, str, int], float]  # capacity online in year t
+    lead: dict[tuple[str, str], int]
+    capex: dict[Key3, float]  # USD per t/yr, country factor included
+    opex: dict[tuple[str, str], float]
+    max_build: dict[Key3, float]
+    reserve_cap: dict[tuple[str, str], float]  # most new mine capacity, t/yr
+    demand: dict[tuple[str, str, int], float]
+    material_weight: dict[str, float]  # 1 / mean yearly coalition demand
+    unmet_penalty: float
+    third_party_share: dict[str, float]
+    pool_transport: dict[str, float]
+    pool_tariff: dict[tuple[str, str], float]  # (origin, stage) -> USD/t into the coalition pool
+    lanes: list[tuple[str, str, str, str]]  # origin, destination, stage, material
+    lane_cost: dict[tuple[str, str, str, str], float]  # USD/t incl. tariff
+    stock_initial: dict[tuple[str, str], float]
+    stock_capacity: dict[tuple[str, str], float]
+    stock_holding: dict[tuple[str, str], float]
+    budget_usd: float | None
+    member_budgets: dict[str, float]
+    # sparse index sets
+    producers: list[Key3] = field(default_factory=list)  # (r, s, m) that can ever produce
+    builds: list[tuple[str, str, str, int]] = field(default_factory=list)
+    # control and target rows: (name, stage, material, year) -> (share, include_reexports)
+    controls: dict[tuple[int, str, str, int], tuple[float, bool]] = field(default_factory=dict)
+    targets: dict[tuple[int, str, int], float] = field(default_factory=dict)
+
+    @property
+    def first_stage(self) -> str:
+        """The stage with no input (mining)."""
+        return self.stages[0]
+
+    @property
+    def last_stage(self) -> str:
+        """The stage whose product meets demand."""
+        return self.stages[-1]
+
+    def previous(self, stage: str) -> str:
+        """The stage that feeds `stage`."""
+        return self.stages[self.stages.index(stage) - 1]
+
+    def grades(self, country: str, stage: str) -> tuple[str, ...]:
+        """Provenance grades a country can produce at a stage.
+
+        Adversaries make only exposed output; elsewhere a mine's output is free, and later
+        stages carry the grade of their input.
+        """
+        if country in self.adversaries:
+            return (EXPOSED,)
+        if stage == self.first_stage:
+            return (FREE,)
+        return GRADES
+
+    def ramp_factor(self, stage: str, years_online: int) -> float:
+        """Share of a build usable in its `years_online`-th year online (0-based)."""
+        ramp = self.ramp[stage]
+        return ramp[years_online] if years_online < len(ramp) else 1.0
+
+
+def _lead_times(rs: ResolvedScenario) -> dict[tuple[str, str], int]:
+    table = rs.dataset["lead_times"]
+    default = {row.stage: int(row.lead_time_years) for row in table.itertuples() if row.country is None}
+    specific = {
+        (row.country, row.stage): int(row.lead_time_years)
+        for row in table.itertuples()
+        if row.country is not None
+    }
+    return {
+        (r, s): specific.get((r, s), default[s]) for r in rs.dataset.countries for s in rs.dataset.stages
+    }
+
+
+def _existing_capacity(rs: ResolvedScenario, years: list[int]) -> dict[tuple[str, str, str, int], float]:
+    existing: dict[tuple[str, str, str, int], float] = defaultdict(float)
+    for row in rs.dataset["capacity"].itertuples():
+        for t in years:
+            existing[(row.country, row.stage, row.material, t)] += row.capacity_t_per_yr
+    for row in rs.dataset["projects"].itertuples():
+        for t in years:
+            if t >= row.online_year:
+                existing[(row.country, row.stage, row.material, t)] += row.capacity_t_per_yr
+    return dict(existing)
+
+
+def _max_build(rs: ResolvedScenario, hosts: list[str]) -> dict[Key3, float]:
+    table = rs.dataset["build_limits"]
+    default = {(row.stage, row.material): row.max_build_t_per_yr for row in table.itertuples() if row.country is None}
+    specific = {
+        (row.country, row.stage, row.material): row.max_build_t_per_yr
+        for row in table.itertuples()
+        if row.country is not None
+    }
+    limits: dict[Key3, float] = {}
+    for r in hosts:
+        for s in rs.dataset.stages:
+            for m in rs.dataset.materials:
+                value = specific.get((r, s, m), default.get((s, m)))
+                if value is not None:
+                    limits[(r, s, m)] = value
+    return limits
+
+
+def _demand(rs: ResolvedScenario, years: list[int]) -> dict[tuple[str, str, int], float]:
+    demand = {}
+    for row in rs.dataset["demand"].itertuples():
+        if row.country not in rs.coalition:
+            continue
+        for t in years:
+            demand[(row.country, row.material, t)] = row.demand_t_per_yr * (1 + row.growth_rate) ** (
+                t - row.base_year
+            )
+    return demand
+
+
+def _tariff_lookup(rs: ResolvedScenario) -> dict[tuple[str, str, str], float]:
+    """(importer, origin, stage) -> ad-valorem rate; a row with empty stage covers every stage."""
+    rates: dict[tuple[str, str, str], float] = {}
+    table = rs.dataset["tariffs"]
+    for row in table.itertuples():
+        for s in [row.stage] if row.stage is not None else rs.dataset.stages:
+            rates[(row.importer, row.origin, s)] = row.tariff_rate
+    return rates
+
+
+def build_inputs(rs: ResolvedScenario) -> ModelInputs:
+    """Turn a resolved scenario into the LP's sets and parameters."""
+    ds, sc = rs.dataset, rs.scenario
+    years = rs.years
+    stages, materials = ds.stages, ds.materials
+    coalition, adversaries = rs.coalition, rs.adversaries
+    hosts = list(coalition) if sc.build_hosts == "coalition" else coalition + rs.third_parties
+    hosts = [r for r in ds.countries if r in hosts]
+
+    stage_table = ds["stages"].set_index("stage")
+    factor = dict(zip(ds["countries"]["iso3"], ds["countries"]["capex_factor"], strict=True))
+    capex_base = {(row.stage, row.material): row.capex_usd_per_t_yr for row in ds["capex"].itertuples()}
+    ore_share = dict(zip(ds["materials"]["material"], ds["materials"]["ore_share"], strict=True))
+    mine_life = ds.parameter("mine_life_years", 20.0)
+    reserve_cap = {
+        (row.country, m): row.reserves_t * ore_share[m] / mine_life
+        for row in ds["reserves"].itertuples()
+        for m in materials
+    }
+    demand = _demand(rs, years)
+    weight = {}
+    for m in materials:
+        total = sum(v for (q, mm, t), v in demand.items() if mm == m)
+        weight[m] = len(years) / total if total > 0 else 0.0
+
+    default_share = ds.parameter("default_third_party_share", 0.5)
+    tp_table = dict(zip(ds["third_party"]["country"], ds["third_party"]["max_share_to_coalition"], strict=True))
+    price = stage_table["price_usd_per_t"].to_dict()
+    tariff = _tariff_lookup(rs)
+    pool_tariff = {}
+    for r in ds.countries:
+        if r in coalition:
+            continue
+        for s in stages:
+            # The coalition pool is one market: charge an origin the mean of the members' rates.
+            rate = sum(tariff.get((q, r, s), 0.0) for q in coalition) / len(coalition)
+            if rate > 0:
+                pool_tariff[(r, s)] = rate * price[s]
+    lanes, lane_cost = [], {}
+    for row in ds["lanes"].itertuples():
+        for m in [row.material] if row.material is not None else materials:
+            key = (row.origin, row.destination, row.stage, m)
+            rate = row.tariff_rate + tariff.get((row.destination, row.origin, row.stage), 0.0)
+            lanes.append(key)
+            lane_cost[key] = row.transport_usd_per_t + rate * price[row.stage]
+
+    stock = ds["stockpiles"]
+    lead = _lead_times(rs)
+    inputs = ModelInputs(
+        countries=ds.countries,
+        coalition=coalition,
+        adversaries=adversaries,
+        third_parties=rs.third_parties,
+        stages=stages,
+        materials=materials,
+        years=years,
+        hosts=hosts,
+        utilisation=stage_table["max_utilisation"].to_dict(),
+        ramp={s: [float(x) for x in (stage_table.at[s, "ramp_up"] or [])] for s in stages},
+        yield_={(row.stage, row.material): row.yield_t_per_t for row in ds["yields"].itertuples()},
+        existing=_existing_capacity(rs, years),
+        lead=lead,
+        capex={(r, s, m): capex_base[(s, m)] * factor[r] for r in hosts for s in stages for m in materials},
+        opex={(row.stage, row.material): row.opex_usd_per_t for row in ds["opex"].itertuples()},
+        max_build=_max_build(rs, hosts),
+        reserve_cap=reserve_cap,
+        demand=demand,
+        material_weight=weight,
+        unmet_penalty=sc.objective.unmet_penalty or ds.parameter("unmet_penalty", 10.0),
+        third_party_share={r: tp_table.get(r, default_share) for r in rs.third_parties},
+        pool_transport=stage_table["transport_usd_per_t"].to_dict(),
+        pool_tariff=pool_tariff,
+        lanes=lanes,
+        lane_cost=lane_cost,
+        stock_initial={
+            (row.country, row.material): row.initial_stock_t for row in stock.itertuples() if row.country in coalition
+        },
+        stock_capacity={
+            (row.country, row.material): row.capacity_t for row in stock.itertuples() if row.country in coalition
+        },
+        stock_holding={
+            (row.country, row.material): row.holding_usd_per_t_yr
+            for row in stock.itertuples()
+            if row.country in coalition
+        },
+        budget_usd=sc.budget_usd,
+        member_budgets=dict(sc.member_budgets_usd),
+    )
+    inputs.builds = _build_index(inputs)
+    built = {(r, s, m) for (r, s, m, _t) in inputs.builds}
+    has_capacity = {(r, s, m) for (r, s, m, _t), v in inputs.existing.items() if v > 0}
+    inputs.producers = [
+        (r, s, m) for r in ds.countries for s in stages for m in materials if (r, s, m) in built | has_capacity
+    ]
+    inputs.controls = _controls(rs, inputs)
+    inputs.targets = _targets(rs, inputs)
+    return inputs
+
+
+def _build_index(inputs: ModelInputs) -> list[tuple[str, str, str, int]]:
+    """Builds that can come online within the horizon, where building is allowed at all."""
+    end = inputs.years[-1]
+    index = []
+    for r in inputs.hosts:
+        for s in inputs.stages:
+            for m in inputs.materials:
+                if inputs.max_build.get((r, s, m), float("inf")) <= 0:
+                    continue
+                if s == inputs.first_stage and inputs.reserve_cap.get((r, m), 0.0) <= 0:
+                    continue
+                for t in inputs.years:
+                    if t + inputs.lead[(r, s)] <= end:
+                        index.append((r, s, m, t))
+    return index
+
+
+def _controls(rs: ResolvedScenario, inputs: ModelInputs) -> dict[tuple[int, str, str, int], tuple[float, bool]]:
+    controls = {}
+    for k, control in enumerate(rs.scenario.export_controls):
+        for t in inputs.years:
+            if t < control.from_year or (control.to_year is not None and t > control.to_year):
+                continue
+            for s in control.stages or inputs.stages:
+                for m in control.materials or inputs.materials:
+                    controls[(k, s, m, t)] = (control.max_share, control.include_reexports)
+    return controls
+
+
+def _targets(rs: ResolvedScenario, inputs: ModelInputs) -> dict[tuple[int, str, int], float]:
+    targets = {}
+    for k, target in enumerate(rs.scenario.targets):
+        for m in target.materials or inputs.materials:
+            for t in inputs.years:
+                if t >= target.from_year:
+                    targets[(k, m, t)] = target.max_exposed_share
+    return targets
+
+
+def demand_frame(inputs: ModelInputs) -> pd.DataFrame:
+    """Coalition demand as a tidy table."""
+    return pd.DataFrame(
+        [(q, m, t, v) for (q, m, t), v in inputs.demand.items()],
+        columns=["country", "material", "year", "demand_t"],
+    )

@@ -1,0 +1,52 @@
+"""Decision variables, all continuous and non-negative, on sparse index sets."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from optimizer.model.index import ModelIndex
+from optimizer.model.inputs import ModelInputs
+
+
+def declare_variables(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
+    """Declare every variable of the LP.
+
+    production[r,s,m,t,g]  output of stage s in r, t/yr, by provenance grade g
+    local[r,s,m,t,g]       r's own stage-s output used in r (next stage, or demand)
+    export[r,p,s,m,t,g]    sold into market pool p (coalition or rest)
+    import_[q,s,m,t,g]     bought by q from its pool
+    flow[o,d,s,m,t,g]      shipped on an explicit lane o -> d
+    build[r,s,m,t]         new capacity started in year t, t/yr
+    unmet[q,m,t]           coalition demand not served, t
+    stock/purchase/release[q,m,t]  strategic stockpile, t
+    finance[a,t]           member a's capex contribution in year t, USD
+    *_slack                elastic slacks on targets and budgets
+    """
+    nonneg = pyo.NonNegativeReals
+    model.production = pyo.Var(ix.production, within=nonneg)
+    model.local = pyo.Var(ix.local, within=nonneg)
+    model.export = pyo.Var(ix.exports, within=nonneg)
+    model.import_ = pyo.Var(ix.imports, within=nonneg)
+    model.flow = pyo.Var(ix.flows, within=nonneg)
+    model.build = pyo.Var(inputs.builds, within=nonneg, bounds=lambda _m, r, s, m, t: build_rate_bounds(inputs, r, s, m))
+    model.unmet = pyo.Var(list(inputs.demand), within=nonneg)
+    model.stock = pyo.Var(ix.stock, within=nonneg)
+    model.purchase = pyo.Var(ix.stock, within=nonneg)
+    model.release = pyo.Var(ix.stock, within=nonneg)
+    payers = [(a, t) for a in inputs.coalition for t in inputs.years] if inputs.member_budgets else []
+    model.finance = pyo.Var(payers, within=nonneg)
+    model.target_slack = pyo.Var(sorted({(m, t) for (_k, m, t) in inputs.targets}), within=nonneg)
+    model.budget_slack = pyo.Var(within=nonneg)
+    model.member_budget_slack = pyo.Var(list(inputs.member_budgets), within=nonneg)
+    # Budgets are hard; the diagnosis of an infeasible scenario unfixes these slacks.
+    model.budget_slack.fix(0.0)
+    for a in model.member_budget_slack:
+        model.member_budget_slack[a].fix(0.0)
+
+
+def build_rate_bounds(inputs: ModelInputs, r: str, s: str, m: str) -> tuple[float, float | None]:
+    """Build-rate limit as a variable bound.
+
+    .. math:: 0 \\le build_{r,s,m,t} \\le \\overline{B}_{r,s,m}
+    """
+    return (0.0, inputs.max_build.get((r, s, m)))

@@ -1,0 +1,283 @@
+"""Read a solved model into tidy tables, headline metrics and the bottleneck report."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from optimizer.model.index import ModelIndex
+from optimizer.model.inputs import COALITION_POOL, EXPOSED, FREE, ModelInputs
+from optimizer.schemas import Violation
+
+TOL = 1e-6  # t or USD below which a value is reported as zero
+
+
+def _values(var: pyo.Var) -> dict[Any, float]:
+    return {k: v for k, v in var.extract_values().items() if v is not None and abs(v) > TOL}
+
+
+def builds_table(model: pyo.ConcreteModel, inputs: ModelInputs) -> pd.DataFrame:
+    """New capacity started, where, when it comes online and what it costs."""
+    rows = [
+        {
+            "country": r,
+            "stage": s,
+            "material": m,
+            "start_year": t,
+            "online_year": t + inputs.lead[(r, s)],
+            "capacity_t_per_yr": v,
+            "capex_usd": v * inputs.capex[(r, s, m)],
+        }
+        for (r, s, m, t), v in _values(model.build).items()
+    ]
+    columns = ["country", "stage", "material", "start_year", "online_year", "capacity_t_per_yr", "capex_usd"]
+    return pd.DataFrame(rows, columns=columns).sort_values(["start_year", "country", "stage"], ignore_index=True)
+
+
+def production_table(model: pyo.ConcreteModel) -> pd.DataFrame:
+    """Output by country, stage, material, year and grade (t)."""
+    rows = [
+        {"country": r, "stage": s, "material": m, "year": t, "grade": g, "production_t": v}
+        for (r, s, m, t, g), v in _values(model.production).items()
+    ]
+    return pd.DataFrame(rows, columns=["country", "stage", "material", "year", "grade", "production_t"])
+
+
+def shipments_table(model: pyo.ConcreteModel) -> pd.DataFrame:
+    """Trade: own use, sales into and purchases from the market pools, and lane flows (t)."""
+    rows = []
+    for (r, s, m, t, g), v in _values(model.local).items():
+        rows.append({"kind": "local", "origin": r, "destination": r, "stage": s, "material": m, "year": t, "grade": g, "quantity_t": v})
+    for (r, p, s, m, t, g), v in _values(model.export).items():
+        rows.append({"kind": "export", "origin": r, "destination": f"pool:{p}", "stage": s, "material": m, "year": t, "grade": g, "quantity_t": v})
+    for (q, s, m, t, g), v in _values(model.import_).items():
+        rows.append({"kind": "import", "origin": "pool", "destination": q, "stage": s, "material": m, "year": t, "grade": g, "quantity_t": v})
+    for (o, d, s, m, t, g), v in _values(model.flow).items():
+        rows.append({"kind": "lane", "origin": o, "destination": d, "stage": s, "material": m, "year": t, "grade": g, "quantity_t": v})
+    columns = ["kind", "origin", "destination", "stage", "material", "year", "grade", "quantity_t"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def deliveries_table(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> pd.DataFrame:
+    """Per member, material and year: demand, free and exposed deliveries, stock use, unmet (t)."""
+    from optimizer.model.constraints.balance import received
+
+    last = inputs.last_stage
+    rows = []
+    for q, m, t in inputs.demand:
+        free = pyo.value(received(model, ix, q, last, m, t, FREE))
+        exposed = pyo.value(received(model, ix, q, last, m, t, EXPOSED))
+        stock_in = stock_out = 0.0
+        if (q, m, t) in model.stock:
+            stock_in = pyo.value(model.purchase[q, m, t])
+            stock_out = pyo.value(model.release[q, m, t])
+        rows.append(
+            {
+                "country": q,
+                "material": m,
+                "year": t,
+                "demand_t": inputs.demand[(q, m, t)],
+                "free_t": free,
+                "exposed_t": exposed,
+                "stock_purchase_t": stock_in,
+                "stock_release_t": stock_out,
+                "unmet_t": pyo.value(model.unmet[q, m, t]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def exposure_by_year(deliveries: pd.DataFrame) -> pd.DataFrame:
+    """The headline: exposed share of coalition demand by year and material."""
+    grouped = deliveries.groupby(["year", "material"], as_index=False)[
+        ["demand_t", "free_t", "exposed_t", "unmet_t"]
+    ].sum()
+    grouped["exposed_share"] = (grouped["exposed_t"] / grouped["demand_t"]).where(grouped["demand_t"] > 0, 0.0)
+    grouped["unmet_share"] = (grouped["unmet_t"] / grouped["demand_t"]).where(grouped["demand_t"] > 0, 0.0)
+    return grouped
+
+
+def adversary_share_by_stage(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> pd.DataFrame:
+    """For each stage, the share of the product the coalition receives that adversaries made."""
+    from optimizer.model.constraints.balance import received
+    from optimizer.model.constraints.policy import into_coalition
+
+    rows = []
+    grades = (FREE, EXPOSED)
+    for s in inputs.stages:
+        for m in inputs.materials:
+            for t in inputs.years:
+                receivers = [q for q in inputs.coalition if q in ix.consumers.get((s, m), [])]
+                total = sum(pyo.value(received(model, ix, q, s, m, t, g)) for q in receivers for g in grades)
+                from_adv = pyo.value(into_coalition(model, ix, inputs, inputs.adversaries, s, m, t, grades))
+                rows.append(
+                    {
+                        "stage": s,
+                        "material": m,
+                        "year": t,
+                        "received_t": total,
+                        "from_adversaries_t": from_adv,
+                        "adversary_share": from_adv / total if total > TOL else 0.0,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def stockpile_table(model: pyo.ConcreteModel) -> pd.DataFrame:
+    """Stock level, purchases and releases by member, material and year (t)."""
+    rows = [
+        {
+            "country": q,
+            "material": m,
+            "year": t,
+            "stock_t": pyo.value(model.stock[q, m, t]),
+            "purchase_t": pyo.value(model.purchase[q, m, t]),
+            "release_t": pyo.value(model.release[q, m, t]),
+        }
+        for (q, m, t) in model.stock
+    ]
+    return pd.DataFrame(rows, columns=["country", "material", "year", "stock_t", "purchase_t", "release_t"])
+
+
+def financing_table(model: pyo.ConcreteModel, inputs: ModelInputs, builds: pd.DataFrame) -> pd.DataFrame:
+    """Who pays how much each year (USD).
+
+    With member budgets the LP's own split is reported; without, capex is pooled and
+    shown as paid by the coalition as a whole.
+    """
+    if inputs.member_budgets:
+        rows = [{"payer": a, "year": t, "amount_usd": v} for (a, t), v in _values(model.finance).items()]
+    else:
+        spent = builds.groupby("start_year")["capex_usd"].sum() if len(builds) else pd.Series(dtype=float)
+        rows = [{"payer": "coalition (pooled)", "year": int(t), "amount_usd": float(v)} for t, v in spent.items()]
+    return pd.DataFrame(rows, columns=["payer", "year", "amount_usd"])
+
+
+def violations(model: pyo.ConcreteModel, inputs: ModelInputs, diagnosis: dict[str, Any]) -> list[Violation]:
+    """Name every requirement the scenario cannot meet, in domain words.
+
+    Target shortfalls come from the within-budget relaxation; the diagnosis solve (budgets
+    elastic) says how much money would close them and what remains that money cannot fix.
+    """
+    found: list[Violation] = []
+    after_money = diagnosis.get("target_gap_with_more_money_t", {})
+    lead = min((inputs.lead[(r, s)] for r in inputs.hosts for s in inputs.stages), default=0)
+    for (m, t), v in _values(model.target_slack).items():
+        share = min(x for (_k, mm, tt), x in inputs.targets.items() if mm == m and tt == t)
+        total = sum(d for (_q, mm, tt), d in inputs.demand.items() if mm == m and tt == t)
+        left = after_money.get((m, t), v)
+        if left > TOL:
+            why = (
+                f" Even with unlimited money {left:,.0f} t stay short: free capacity cannot be online by"
+                f" {t} given existing and announced plants, build lead times (shortest {lead} yr from"
+                f" {inputs.years[0]}), build-rate limits and reserves."
+            )
+        else:
+            why = " More money would close this gap (see the budget line)."
+        found.append(
+            Violation(
+                kind="target",
+                amount=v,
+                unit="t",
+                material=m,
+                year=t,
+                explanation=(
+                    f"{m} target for {t} (at most {share:.0%} of demand exposed or unmet) is missed by"
+                    f" {v:,.0f} t, {v / total:.1%} of the coalition's {total:,.0f} t demand.{why}"
+                ),
+            )
+        )
+    needed = diagnosis.get("budget_needed_usd", 0.0)
+    if needed > 1.0:
+        found.append(
+            Violation(
+                kind="budget",
+                amount=needed,
+                unit="USD",
+                explanation=(
+                    f"meeting the targets as far as time allows needs USD {needed / 1e9:,.2f} bn more"
+                    f" capital than the budget of USD {(inputs.budget_usd or 0) / 1e9:,.2f} bn."
+                ),
+            )
+        )
+    for a, v in diagnosis.get("member_budget_needed_usd", {}).items():
+        if v > 1.0:
+            found.append(
+                Violation(
+                    kind="member_budget",
+                    amount=v,
+                    unit="USD",
+                    country=a,
+                    explanation=(
+                        f"{a} would have to contribute USD {v / 1e9:,.2f} bn beyond its budget of"
+                        f" USD {inputs.member_budgets[a] / 1e9:,.2f} bn."
+                    ),
+                )
+            )
+    return found
+
+
+def shadow_prices(model: pyo.ConcreteModel, inputs: ModelInputs, duals: dict[Any, float], top: int = 15) -> dict[str, Any]:
+    """The bottleneck report, from the exposure phase's duals.
+
+    Objective units are share-years (one year of one material's demand fully exposed = 1).
+    A capacity dual says how much exposure one more t/yr of capacity in that year removes;
+    summed over the horizon it is the value of one more t/yr available throughout.
+    """
+    if not duals:
+        return {}
+    report: dict[str, Any] = {"unit": "share-years of demand (1 = one year of one material fully exposed)"}
+    if hasattr(model, "budget"):
+        dual = duals.get(model.budget, 0.0)
+        report["budget"] = {
+            "exposure_reduction_per_busd": -dual * 1e9,
+            "interpretation": (
+                "share-years of exposure removed by one more USD bn of capital budget"
+                if abs(dual) > 1e-15
+                else "the budget does not bind: more money would not lower exposure"
+            ),
+        }
+    capacity: dict[tuple[str, str, str], float] = defaultdict(float)
+    for (r, s, m, t), con in model.capacity.items():
+        d = duals.get(con, 0.0)
+        if d:
+            capacity[(r, s, m)] += -d * inputs.utilisation[s]
+    ranked = sorted(capacity.items(), key=lambda kv: kv[1], reverse=True)
+    report["capacity"] = [
+        {
+            "country": r,
+            "stage": s,
+            "material": m,
+            "exposure_reduction_per_t_per_yr": v,
+            "exposure_reduction_t_per_t": v / inputs.material_weight[m] if inputs.material_weight[m] else 0.0,
+        }
+        for (r, s, m), v in ranked[:top]
+        if v > 1e-12
+    ]
+    return report
+
+
+def cost_by_host(builds: pd.DataFrame) -> pd.DataFrame:
+    """Capex by host country and stage (USD)."""
+    if builds.empty:
+        return pd.DataFrame(columns=["country", "stage", "capex_usd"])
+    return builds.groupby(["country", "stage"], as_index=False)["capex_usd"].sum()
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A DataFrame as JSON-ready records (numpy scalars turned into Python ones)."""
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in frame.to_dict(orient="records")
+    ]
+
+
+def coalition_pool_sales(model: pyo.ConcreteModel) -> dict[str, float]:
+    """Total tonnes each origin sold into the coalition pool (all stages)."""
+    sales: dict[str, float] = defaultdict(float)
+    for (r, p, _s, _m, _t, _g), v in _values(model.export).items():
+        if p == COALITION_POOL:
+            sales[r] += v
+    return dict(sales)

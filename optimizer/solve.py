@@ -1,0 +1,237 @@
+"""Solve a built model with HiGHS through Pyomo's persistent interface.
+
+Lexicographic mode is two solves of one HiGHS model: minimise exposure, then cap exposure
+at its optimum and minimise cost. The second solve starts from the first's basis because
+the model stays loaded in HiGHS; only the objective and one row change.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import highspy
+import pyomo.environ as pyo
+from pyomo.contrib.appsi.base import TerminationCondition
+from pyomo.contrib.appsi.solvers.highs import Highs
+
+from optimizer.schemas import SolveOptions, Status
+
+logger = logging.getLogger(__name__)
+
+SLACK_TOLERANCE = 1e-6  # objective units; a slack below this is numerical noise
+ABSOLUTE_EXPOSURE_TOLERANCE = 1e-9
+
+_TERMINATION: dict[TerminationCondition, Status] = {
+    TerminationCondition.optimal: "optimal",
+    TerminationCondition.infeasible: "infeasible",
+    TerminationCondition.unbounded: "unbounded",
+    TerminationCondition.infeasibleOrUnbounded: "infeasible",
+    TerminationCondition.maxTimeLimit: "time_limit",
+}
+
+# Chosen on measurements (docs/performance.md); users override through solver_options.
+DEFAULT_HIGHS_OPTIONS: dict[str, Any] = {"presolve": "on"}
+_threads_in_use: int | None = None
+
+
+def solver_version() -> str:
+    """HiGHS version string, e.g. '1.16.0'."""
+    return f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
+
+
+@dataclass
+class SolveOutcome:
+    """What the solver said, in the product's terms."""
+
+    status: Status
+    message: str = ""
+    exposure: float | None = None
+    cost_usd: float | None = None
+    slack_penalty: float | None = None
+    duals: dict[Any, float] = field(default_factory=dict)
+    solves: int = 0
+    seconds: float = 0.0
+    has_solution: bool = False
+    diagnosis: dict[str, Any] = field(default_factory=dict)
+
+
+def _set_threads(threads: int) -> None:
+    """HiGHS fixes its thread pool at first use in a process; reset it when the count changes."""
+    global _threads_in_use
+    if _threads_in_use is not None and threads != _threads_in_use:
+        highspy.Highs.resetGlobalScheduler(True)
+    _threads_in_use = threads
+
+
+class ModelSolver:
+    """A model loaded once into HiGHS, solved and re-solved (sweeps change params in place)."""
+
+    def __init__(self, model: pyo.ConcreteModel, options: SolveOptions) -> None:
+        self.model = model
+        self.options = options
+        self.opt = Highs()
+        self.opt.config.load_solution = False
+        self.opt.config.stream_solver = False
+        _set_threads(options.threads)
+        self.opt.highs_options = {
+            **DEFAULT_HIGHS_OPTIONS,
+            "threads": options.threads,
+            "output_flag": False,
+            **options.solver_options,
+        }
+        self.opt.set_instance(model)
+        # We tell the interface what changed ourselves: its automatic scan of the whole
+        # model on every solve costs seconds on large models.
+        update = self.opt.update_config
+        for flag in (
+            "check_for_new_or_removed_constraints",
+            "check_for_new_or_removed_vars",
+            "check_for_new_or_removed_params",
+            "check_for_new_objective",
+            "update_constraints",
+            "update_vars",
+            "update_params",
+            "update_named_expressions",
+            "update_objective",
+        ):
+            setattr(update, flag, False)
+        self.active_objective = model.obj_exposure
+        self.limit_active = False
+
+    def _run(self, time_limit: float | None) -> tuple[Status, bool]:
+        self.opt.config.time_limit = time_limit
+        try:
+            results = self.opt.solve(self.model)
+        except Exception as exc:  # HiGHS or the interface failed: report, never crash
+            logger.exception("HiGHS failed")
+            raise SolverFailure(str(exc)) from exc
+        status = _TERMINATION.get(results.termination_condition, "error")
+        info = self.opt._solver_model.getInfo()
+        # An LP stopped early usually sits at a primal-infeasible basis: only a point HiGHS
+        # reports as feasible is a usable allocation.
+        feasible = status == "optimal" or (status == "time_limit" and info.primal_solution_status == 2)
+        return status, feasible
+
+    def _use_objective(self, objective: pyo.Objective) -> None:
+        if objective is not self.active_objective:
+            self.active_objective.deactivate()
+            objective.activate()
+            self.opt.set_objective(objective)
+            self.active_objective = objective
+
+    def _exposure_limit(self, on: bool) -> None:
+        if on and not self.limit_active:
+            self.model.exposure_limit.activate()
+            self.opt.add_constraints([self.model.exposure_limit])
+        elif not on and self.limit_active:
+            self.opt.remove_constraints([self.model.exposure_limit])
+            self.model.exposure_limit.deactivate()
+        self.limit_active = on
+
+    def params_changed(self) -> None:
+        """Push new values of mutable parameters to HiGHS (the basis is kept: warm start)."""
+        self.opt.update_params()
+
+    def solve(self, mode: str, exposure_tolerance: float) -> SolveOutcome:
+        """Run the lexicographic (two solves) or weighted (one solve) procedure."""
+        start = time.perf_counter()
+        limit = self.options.time_limit_s
+        outcome = SolveOutcome(status="error")
+        try:
+            self._exposure_limit(False)
+            self._use_objective(self.model.obj_weighted if mode == "weighted" else self.model.obj_exposure)
+            status, feasible = self._run(limit)
+            outcome.solves = 1
+            if status == "optimal" and self.options.duals:
+                outcome.duals = self.opt.get_duals()
+            if status == "optimal":
+                self.opt.load_vars()
+                if pyo.value(self.model.slack_penalty) > SLACK_TOLERANCE:
+                    outcome.diagnosis = self._diagnose(limit, start)
+                    outcome.solves += 2
+                    status, feasible = self._run(limit)  # back to the within-budget relaxation
+            if mode == "lexicographic" and status == "optimal":
+                self.opt.load_vars()
+                if pyo.value(self.model.slack_penalty) <= SLACK_TOLERANCE:
+                    exposure = pyo.value(self.model.exposure)
+                    self.model.exposure_cap.set_value(
+                        exposure * (1 + exposure_tolerance) + ABSOLUTE_EXPOSURE_TOLERANCE
+                    )
+                    self._exposure_limit(True)
+                    self.opt.update_params()
+                    self._use_objective(self.model.obj_cost)
+                    remaining = None if limit is None else max(limit - (time.perf_counter() - start), 0.01)
+                    status2, feasible2 = self._run(remaining)
+                    outcome.solves = 2
+                    if feasible2:
+                        status, feasible = status2, True
+                    elif status2 == "time_limit":
+                        # Keep the exposure-optimal point: it is feasible, only not cost-minimal.
+                        outcome.message = "cost phase hit the time limit; allocation is exposure-optimal only"
+                        status = "time_limit"
+                        feasible = True
+                        outcome.seconds = time.perf_counter() - start
+                        return self._finish(outcome, status, feasible, reload=False)
+            return self._finish(outcome, status, feasible, reload=True, start=start)
+        except SolverFailure as exc:
+            outcome.status = "error"
+            outcome.message = f"solver failure: {exc}"
+            outcome.seconds = time.perf_counter() - start
+            return outcome
+
+    def _slack_vars(self) -> list[Any]:
+        model = self.model
+        return [model.budget_slack, *model.member_budget_slack.values()]
+
+    def _diagnose(self, limit: float | None, start: float) -> dict[str, Any]:
+        """Re-solve with budgets elastic: how much money closes the gap, and what money cannot."""
+        slacks = self._slack_vars()
+        for var in slacks:
+            var.unfix()
+        self.opt.update_variables(slacks)
+        remaining = None if limit is None else max(limit - (time.perf_counter() - start), 0.01)
+        status, feasible = self._run(remaining)
+        diagnosis: dict[str, Any] = {}
+        if feasible:
+            self.opt.load_vars()
+            model = self.model
+            diagnosis = {
+                "budget_needed_usd": pyo.value(model.budget_slack),
+                "member_budget_needed_usd": {a: pyo.value(v) for a, v in model.member_budget_slack.items()},
+                "target_gap_with_more_money_t": {k: pyo.value(v) for k, v in model.target_slack.items()},
+            }
+        for var in slacks:
+            var.fix(0.0)
+        self.opt.update_variables(slacks)
+        return diagnosis
+
+    def _finish(
+        self, outcome: SolveOutcome, status: Status, feasible: bool, reload: bool, start: float | None = None
+    ) -> SolveOutcome:
+        outcome.status = status
+        if feasible:
+            if reload:
+                self.opt.load_vars()
+            outcome.has_solution = True
+            outcome.exposure = pyo.value(self.model.exposure)
+            outcome.cost_usd = pyo.value(self.model.cost)
+            outcome.slack_penalty = pyo.value(self.model.slack_penalty)
+        elif status == "time_limit":
+            outcome.message = outcome.message or "time limit reached before a feasible allocation was found"
+        if start is not None:
+            outcome.seconds = time.perf_counter() - start
+        return outcome
+
+
+class SolverFailure(RuntimeError):
+    """HiGHS or its interface raised."""
+
+
+def model_size(model: pyo.ConcreteModel) -> tuple[int, int]:
+    """Active variables and constraints of the model."""
+    variables = sum(len(v) for v in model.component_objects(pyo.Var, active=True))
+    constraints = sum(len(c) for c in model.component_objects(pyo.Constraint, active=True))
+    return variables, constraints
