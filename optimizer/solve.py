@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +131,10 @@ class ModelSolver:
             self.opt.remove_constraints([self.model.exposure_limit])
             self.model.exposure_limit.deactivate()
         self.limit_active = on
+
+    def write(self, path: str | Path) -> None:
+        """Write the model as HiGHS holds it (.mps or .lp by extension)."""
+        self.opt._solver_model.writeModel(str(path))
 
     def params_changed(self) -> None:
         """Push new values of mutable parameters to HiGHS (the basis is kept: warm start)."""
