@@ -46,8 +46,8 @@ class ExportControl(StrictModel):
     max_share: Share = Field(
         0.0,
         description=(
-            "Share of the adversaries' output of a controlled stage that may reach the"
-            " coalition each year (0 = total ban)."
+            "Most adversary product of a controlled stage that may reach the coalition each"
+            " year, as a share of the coalition's demand for the material (0 = total ban)."
         ),
     )
     include_reexports: bool = Field(

@@ -170,16 +170,16 @@ class ModelSolver:
                     self._use_objective(self.model.obj_cost)
                     remaining = None if limit is None else max(limit - (time.perf_counter() - start), 0.01)
                     status2, feasible2 = self._run(remaining)
-                    outcome.solves = 2
-                    if feasible2:
-                        status, feasible = status2, True
-                    elif status2 == "time_limit":
-                        # Keep the exposure-optimal point: it is feasible, only not cost-minimal.
-                        outcome.message = "cost phase hit the time limit; allocation is exposure-optimal only"
-                        status = "time_limit"
-                        feasible = True
+                    outcome.solves += 1
+                    if not (status2 == "optimal" and feasible2):
+                        # Keep the exposure-optimal point already loaded: feasible, only not
+                        # cost-minimal.
+                        outcome.message = (
+                            f"cost phase ended '{status2}'; the allocation is exposure-optimal only"
+                        )
                         outcome.seconds = time.perf_counter() - start
-                        return self._finish(outcome, status, feasible, reload=False)
+                        final = "time_limit" if status2 == "time_limit" else "optimal"
+                        return self._finish(outcome, final, True, reload=False)
             return self._finish(outcome, status, feasible, reload=True, start=start)
         except SolverFailure as exc:
             outcome.status = "error"
@@ -195,7 +195,7 @@ class ModelSolver:
         """Re-solve with budgets elastic: how much money closes the gap, and what money cannot."""
         slacks = self._slack_vars()
         for var in slacks:
-            var.unfix()
+            var.setub(None)
         self.opt.update_variables(slacks)
         remaining = None if limit is None else max(limit - (time.perf_counter() - start), 0.01)
         status, feasible = self._run(remaining)
@@ -209,7 +209,7 @@ class ModelSolver:
                 "target_gap_with_more_money_t": {k: pyo.value(v) for k, v in model.target_slack.items()},
             }
         for var in slacks:
-            var.fix(0.0)
+            var.setub(0.0)
         self.opt.update_variables(slacks)
         return diagnosis
 

@@ -39,9 +39,11 @@ def declare_variables(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIn
     model.budget_slack = pyo.Var(within=nonneg)
     model.member_budget_slack = pyo.Var(list(inputs.member_budgets), within=nonneg)
     # Budgets are hard; the diagnosis of an infeasible scenario unfixes these slacks.
-    model.budget_slack.fix(0.0)
+    # (An upper bound of 0, not fix(): the persistent interface folds fixed variables
+    # into constants, and the slack could never be freed again.)
+    model.budget_slack.setub(0.0)
     for a in model.member_budget_slack:
-        model.member_budget_slack[a].fix(0.0)
+        model.member_budget_slack[a].setub(0.0)
 
 
 def build_rate_bounds(inputs: ModelInputs, r: str, s: str, m: str) -> tuple[float, float | None]:

@@ -28,13 +28,15 @@ def into_coalition(
 def export_control(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
     """From the control year, adversary product reaching the coalition is banned or capped.
 
-    Direct form (the adversaries' own sales):
+    The cap is a share of the coalition's demand for the material that year (the model
+    has no non-coalition demand, so a share of the adversary's own output would be
+    circular). Direct form (the adversaries' own sales):
 
-    .. math:: \\sum_{a \\in A} ship_{a \\to C,s,m,t} \\le \\kappa \\sum_{a \\in A, g} production_{a,s,m,t,g}
+    .. math:: \\sum_{a \\in A} ship_{a \\to C,s,m,t} \\le \\kappa \\sum_{q \\in C} D_{q,m,t}
 
     With re-exports, every exposed tonne entering the coalition from outside counts:
 
-    .. math:: \\sum_{r \\notin C} ship_{r \\to C,s,m,t,exposed} \\le \\kappa \\sum_{a,g} production_{a,s,m,t,g}
+    .. math:: \\sum_{r \\notin C} ship_{r \\to C,s,m,t,exposed} \\le \\kappa \\sum_{q \\in C} D_{q,m,t}
     """
     outsiders = [r for r in inputs.countries if r not in set(inputs.coalition)]
 
@@ -46,22 +48,19 @@ def export_control(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex
             entering = into_coalition(model, ix, inputs, inputs.adversaries, s, m, t, GRADES)
         if isinstance(entering, int | float):
             return pyo.Constraint.Skip
-        if share <= 0:
-            return entering <= 0
-        made = pyo.quicksum(
-            model.production[a, s, m, t, EXPOSED] for a in inputs.adversaries if (a, s, m, t, EXPOSED) in model.production
-        )
-        return entering <= share * made
+        demand = sum(v for (q, mm, tt), v in inputs.demand.items() if mm == m and tt == t)
+        return entering <= share * demand
 
     model.export_control = pyo.Constraint(list(inputs.controls), rule=rule)
 
 
 def third_party_share(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
-    """A third party sells the coalition at most a share of its output, plus all output of new
-    capacity built there (coalition-financed builds come with their offtake).
+    """A third party sells the coalition at most a share of its usable existing capacity,
+    plus all output of new capacity built there (coalition-financed builds come with their
+    offtake).
 
-    .. math:: ship_{r \\to C,s,m,t} \\le \\phi_r \\sum_g production_{r,s,m,t,g}
-              + u_s \\sum_\\tau \\rho\\, build_{r,s,m,\\tau} \\quad r \\in P
+    .. math:: ship_{r \\to C,s,m,t} \\le u_s \\Big(\\phi_r K^0_{r,s,m,t}
+              + \\sum_\\tau \\rho\\, build_{r,s,m,\\tau}\\Big) \\quad r \\in P
     """
     third = set(inputs.third_parties)
     index = [(r, s, m, t) for (r, s, m) in inputs.producers if r in third for t in inputs.years]
@@ -70,8 +69,8 @@ def third_party_share(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIn
         sold = into_coalition(model, ix, inputs, [r], s, m, t, GRADES)
         if isinstance(sold, int | float):
             return pyo.Constraint.Skip
-        output = pyo.quicksum(model.production[r, s, m, t, g] for g in inputs.grades(r, s))
         new = pyo.quicksum(f * model.build[r, s, m, tau] for tau, f in ix.builds_online.get((r, s, m, t), []))
-        return sold <= inputs.third_party_share[r] * output + inputs.utilisation[s] * new
+        existing = inputs.existing.get((r, s, m, t), 0.0)
+        return sold <= inputs.utilisation[s] * (inputs.third_party_share[r] * existing + new)
 
     model.third_party = pyo.Constraint(index, rule=rule)
