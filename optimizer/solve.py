@@ -35,7 +35,6 @@ _TERMINATION: dict[TerminationCondition, Status] = {
 
 # Chosen on measurements (docs/performance.md); users override through solver_options.
 DEFAULT_HIGHS_OPTIONS: dict[str, Any] = {"presolve": "on"}
-_threads_in_use: int | None = None
 
 
 def solver_version() -> str:
@@ -59,12 +58,11 @@ class SolveOutcome:
     diagnosis: dict[str, Any] = field(default_factory=dict)
 
 
-def _set_threads(threads: int) -> None:
-    """HiGHS fixes its thread pool at first use in a process; reset it when the count changes."""
-    global _threads_in_use
-    if _threads_in_use is not None and threads != _threads_in_use:
-        highspy.Highs.resetGlobalScheduler(True)
-    _threads_in_use = threads
+def _reset_scheduler() -> None:
+    """HiGHS fixes its thread pool at first use in a process, and a run asking for another
+    thread count then ends 'Not Set'. Any other HiGHS user in the process may have started
+    it, so reset it before loading a model (it costs under a microsecond)."""
+    highspy.Highs.resetGlobalScheduler(True)
 
 
 class ModelSolver:
@@ -76,7 +74,7 @@ class ModelSolver:
         self.opt = Highs()
         self.opt.config.load_solution = False
         self.opt.config.stream_solver = False
-        _set_threads(options.threads)
+        _reset_scheduler()
         self.opt.highs_options = {
             **DEFAULT_HIGHS_OPTIONS,
             "threads": options.threads,
