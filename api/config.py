@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import os
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -72,7 +71,7 @@ class Settings(BaseSettings):
             return {"1": "true", "yes": "true", "0": "false", "no": "false"}.get(lowered, lowered)
         return value
 
-    @cached_property
+    @property
     def api_key_required(self) -> bool:
         """Whether every route but the health checks needs an X-API-Key."""
         if self.require_api_key == "auto":

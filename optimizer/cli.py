@@ -106,7 +106,9 @@ def print_json(payload: Any) -> None:
 @friendly_errors
 def solve(
     scenario: ScenarioArg = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (as the REST API returns it).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON (as the REST API returns it).")
+    ] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write result.json and CSV tables here.")] = None,
     dataset: Annotated[str | None, typer.Option(help="Dataset name or directory (overrides the scenario's).")] = None,
     time_limit: Annotated[float | None, typer.Option(help="Solver time limit in seconds.")] = None,
@@ -182,8 +184,13 @@ def dataset_report(
     for row in report.itertuples():
         ok = "[green]yes[/]" if row.within_tolerance else "[red]NO[/]"
         table.add_row(
-            row.stage, row.country, f"{row.modelled_pct:.1f}", f"{row.published_pct:.0f}",
-            f"{row.tolerance_pct:.0f}", ok, row.source,
+            row.stage,
+            row.country,
+            f"{row.modelled_pct:.1f}",
+            f"{row.published_pct:.0f}",
+            f"{row.tolerance_pct:.0f}",
+            ok,
+            row.source,
         )
     console.print(table)
     if not report["within_tolerance"].all():

@@ -36,7 +36,9 @@ def _builds_table(builds: pd.DataFrame) -> Table:
         capacity=("capacity_t_per_yr", "sum"), online=("online_year", "min"), capex=("capex_usd", "sum")
     )
     for row in grouped.sort_values("capex", ascending=False).itertuples():
-        table.add_row(row.country, row.stage, row.material, f"{row.capacity:,.0f}", str(row.online), f"{row.capex / 1e6:,.0f}")
+        table.add_row(
+            row.country, row.stage, row.material, f"{row.capacity:,.0f}", str(row.online), f"{row.capex / 1e6:,.0f}"
+        )
     return table
 
 
@@ -66,7 +68,9 @@ def print_summary(console: Console, result: Result) -> None:
         console.print("Unmet demand over the horizon: " + ", ".join(f"{m} {v:,.0f} t" for m, v in unmet.items()))
     prices = s.shadow_prices
     if prices.get("budget"):
-        console.print(f"Budget: {prices['budget']['interpretation']} ({prices['budget']['exposure_reduction_per_busd']:.3f})")
+        console.print(
+            f"Budget: {prices['budget']['interpretation']} ({prices['budget']['exposure_reduction_per_busd']:.3f})"
+        )
     if prices.get("capacity"):
         table = Table(title="Bottlenecks: where one more t/yr of capacity lowers exposure most")
         for col in ("country", "stage", "material", "exposed t avoided per t/yr"):

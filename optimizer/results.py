@@ -50,13 +50,57 @@ def shipments_table(model: pyo.ConcreteModel) -> pd.DataFrame:
     """Trade: own use, sales into and purchases from the market pools, and lane flows (t)."""
     rows = []
     for (r, s, m, t, g), v in _values(model.local).items():
-        rows.append({"kind": "local", "origin": r, "destination": r, "stage": s, "material": m, "year": t, "grade": g, "quantity_t": v})
+        rows.append(
+            {
+                "kind": "local",
+                "origin": r,
+                "destination": r,
+                "stage": s,
+                "material": m,
+                "year": t,
+                "grade": g,
+                "quantity_t": v,
+            }
+        )
     for (r, p, s, m, t, g), v in _values(model.export).items():
-        rows.append({"kind": "export", "origin": r, "destination": f"pool:{p}", "stage": s, "material": m, "year": t, "grade": g, "quantity_t": v})
+        rows.append(
+            {
+                "kind": "export",
+                "origin": r,
+                "destination": f"pool:{p}",
+                "stage": s,
+                "material": m,
+                "year": t,
+                "grade": g,
+                "quantity_t": v,
+            }
+        )
     for (q, s, m, t, g), v in _values(model.import_).items():
-        rows.append({"kind": "import", "origin": "pool", "destination": q, "stage": s, "material": m, "year": t, "grade": g, "quantity_t": v})
+        rows.append(
+            {
+                "kind": "import",
+                "origin": "pool",
+                "destination": q,
+                "stage": s,
+                "material": m,
+                "year": t,
+                "grade": g,
+                "quantity_t": v,
+            }
+        )
     for (o, d, s, m, t, g), v in _values(model.flow).items():
-        rows.append({"kind": "lane", "origin": o, "destination": d, "stage": s, "material": m, "year": t, "grade": g, "quantity_t": v})
+        rows.append(
+            {
+                "kind": "lane",
+                "origin": o,
+                "destination": d,
+                "stage": s,
+                "material": m,
+                "year": t,
+                "grade": g,
+                "quantity_t": v,
+            }
+        )
     columns = ["kind", "origin", "destination", "stage", "material", "year", "grade", "quantity_t"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -220,7 +264,9 @@ def violations(model: pyo.ConcreteModel, inputs: ModelInputs, diagnosis: dict[st
     return found
 
 
-def shadow_prices(model: pyo.ConcreteModel, inputs: ModelInputs, duals: dict[Any, float], top: int = 15) -> dict[str, Any]:
+def shadow_prices(
+    model: pyo.ConcreteModel, inputs: ModelInputs, duals: dict[Any, float], top: int = 15
+) -> dict[str, Any]:
     """The bottleneck report, from the exposure phase's duals.
 
     Objective units are share-years (one year of one material's demand fully exposed = 1).

@@ -20,7 +20,7 @@ from optimizer.model import MODEL_VERSION, build_inputs, build_model
 from optimizer.model.index import ModelIndex
 from optimizer.model.inputs import ModelInputs
 from optimizer.scenario import ResolvedScenario, resolve_scenario
-from optimizer.schemas import ModelInfo, PhaseTiming, ResultModel, Scenario, SolveOptions
+from optimizer.schemas import ModelInfo, PhaseTiming, ResultModel, Scenario
 from optimizer.solve import ModelSolver, SolveOutcome, model_size, solver_version
 
 logger = logging.getLogger(__name__)

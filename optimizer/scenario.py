@@ -134,9 +134,7 @@ def apply_overrides(dataset: Dataset, overrides: list[Override]) -> Dataset:
         for col, value in override.where.items():
             mask &= table[col].astype(str) == str(value)
         if (override.set or override.scale) and not mask.any():
-            issues.append(
-                InputIssue(f"{where}.where", f"matches no row of '{override.table}'; check the values")
-            )
+            issues.append(InputIssue(f"{where}.where", f"matches no row of '{override.table}'; check the values"))
             continue
         for col, value in override.set.items():
             table.loc[mask, col] = value

@@ -40,9 +40,7 @@ class ExportControl(StrictModel):
     stages: list[str] | None = Field(
         None, max_length=20, description="Stages whose products are controlled (none = all)."
     )
-    materials: list[str] | None = Field(
-        None, max_length=50, description="Materials controlled (none = all)."
-    )
+    materials: list[str] | None = Field(None, max_length=50, description="Materials controlled (none = all).")
     max_share: Share = Field(
         0.0,
         description=(
@@ -88,9 +86,7 @@ class Override(StrictModel):
     where: dict[str, str | int | float] = Field(default_factory=dict)
     set: dict[str, str | int | float | None] = Field(default_factory=dict)
     scale: dict[str, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
-    add_rows: list[dict[str, str | int | float | None]] = Field(
-        default_factory=list, max_length=MAX_LIST
-    )
+    add_rows: list[dict[str, str | int | float | None]] = Field(default_factory=list, max_length=MAX_LIST)
 
     @model_validator(mode="after")
     def _does_something(self) -> Override:
@@ -142,9 +138,7 @@ class Scenario(StrictModel):
 
     name: str = Field("custom", max_length=100)
     description: str = Field("", max_length=2000)
-    dataset: str = Field(
-        "rare_earths", max_length=500, description="Shipped dataset name or a directory path."
-    )
+    dataset: str = Field("rare_earths", max_length=500, description="Shipped dataset name or a directory path.")
     coalition: str | list[str] = Field(
         "five_eyes_japan",
         description="Preset name (see `coalition datasets`) or a list of ISO3 codes.",

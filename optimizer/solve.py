@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import highspy
@@ -61,7 +61,8 @@ class SolveOutcome:
 def _reset_scheduler() -> None:
     """HiGHS fixes its thread pool at first use in a process, and a run asking for another
     thread count then ends 'Not Set'. Any other HiGHS user in the process may have started
-    it, so reset it before loading a model (it costs under a microsecond)."""
+    it, so reset it before loading a model (it costs under a microsecond).
+    """
     highspy.Highs.resetGlobalScheduler(True)
 
 
@@ -160,9 +161,7 @@ class ModelSolver:
                 self.opt.load_vars()
                 if pyo.value(self.model.slack_penalty) <= SLACK_TOLERANCE:
                     exposure = pyo.value(self.model.exposure)
-                    self.model.exposure_cap.set_value(
-                        exposure * (1 + exposure_tolerance) + ABSOLUTE_EXPOSURE_TOLERANCE
-                    )
+                    self.model.exposure_cap.set_value(exposure * (1 + exposure_tolerance) + ABSOLUTE_EXPOSURE_TOLERANCE)
                     self._exposure_limit(True)
                     self.opt.update_params()
                     self._use_objective(self.model.obj_cost)
@@ -172,9 +171,7 @@ class ModelSolver:
                     if not (status2 == "optimal" and feasible2):
                         # Keep the exposure-optimal point already loaded: feasible, only not
                         # cost-minimal.
-                        outcome.message = (
-                            f"cost phase ended '{status2}'; the allocation is exposure-optimal only"
-                        )
+                        outcome.message = f"cost phase ended '{status2}'; the allocation is exposure-optimal only"
                         outcome.seconds = time.perf_counter() - start
                         final = "time_limit" if status2 == "time_limit" else "optimal"
                         return self._finish(outcome, final, True, reload=False)

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from factory import write_dataset  # noqa: E402
+from factory import write_dataset
 
 
 @pytest.fixture

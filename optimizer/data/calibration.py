@@ -31,9 +31,7 @@ PUBLISHED: tuple[PublishedShare, ...] = (
     PublishedShare(
         "separation", "CHN", 90.0, 3.0, "IEA Global Critical Minerals Outlook 2024/2025: 91-92% of refining"
     ),
-    PublishedShare(
-        "magnet", "CHN", 90.0, 4.0, "IEA (Oct 2025) 94%; US DOE ~90%; Section 232 NdFeB report ~92% (2020)"
-    ),
+    PublishedShare("magnet", "CHN", 90.0, 4.0, "IEA (Oct 2025) 94%; US DOE ~90%; Section 232 NdFeB report ~92% (2020)"),
 )
 
 

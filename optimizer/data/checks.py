@@ -58,9 +58,7 @@ def check_lead_times_complete(tables: Tables) -> Iterable[DatasetIssue]:
     defaults = set(lead.loc[lead["country"].isna(), "stage"])
     for stage in tables["stages"]["stage"]:
         if stage not in defaults:
-            yield DatasetIssue(
-                "lead_times.csv", f"stage '{stage}' has no default row (empty country)", None, "country"
-            )
+            yield DatasetIssue("lead_times.csv", f"stage '{stage}' has no default row (empty country)", None, "country")
 
 
 def check_lanes_not_self(tables: Tables) -> Iterable[DatasetIssue]:

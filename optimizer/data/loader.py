@@ -149,12 +149,25 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.Da
             if problem:
                 issues.append(DatasetIssue(file, problem, row_number, name))
             typed[name].append(value)
-    table = pd.DataFrame(typed, columns=list(spec.columns))
+    table = _frame(typed, spec)
     if issues:
         return table, issues
     issues.extend(_check_key(table, spec, file))
     issues.extend(_check_estimates(table, spec, file))
     return table, issues
+
+
+def _frame(typed: dict[str, list[Any]], spec: TableSpec) -> pd.DataFrame:
+    """Build the typed table: text stays `object` (an empty cell is None, not NaN, whatever
+    pandas' string inference would do); complete numeric columns become numeric dtypes."""
+    table = pd.DataFrame(typed, columns=list(spec.columns), dtype=object)
+    for name, col in spec.columns.items():
+        values = typed[name]
+        if col.type == "float" and all(v is not None for v in values):
+            table[name] = pd.Series(values, dtype="float64")
+        elif col.type == "int" and all(v is not None for v in values):
+            table[name] = pd.Series(values, dtype="int64")
+    return table
 
 
 def _check_key(table: pd.DataFrame, spec: TableSpec, file: str) -> Iterable[DatasetIssue]:
@@ -176,9 +189,7 @@ def _check_estimates(table: pd.DataFrame, spec: TableSpec, file: str) -> Iterabl
         row_number = int(index) + 1 + HEADER_ROWS
         low, high, value = row[low_col], row[high_col], row[value_col]
         if row["reliability"] == "estimate" and (low is None or high is None):
-            yield DatasetIssue(
-                file, f"an estimate needs both {low_col} and {high_col}", row_number, low_col
-            )
+            yield DatasetIssue(file, f"an estimate needs both {low_col} and {high_col}", row_number, low_col)
             continue
         if low is not None and value is not None and low > value:
             yield DatasetIssue(file, f"{low_col} {low} is above the value {value}", row_number, low_col)

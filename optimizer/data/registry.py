@@ -53,8 +53,7 @@ def resolve_dataset_path(name_or_path: str, allow_paths: bool = True) -> Path:
             )
     if not allow_paths:
         raise ScenarioError(
-            "dataset must be the name of a shipped dataset (letters, digits, '_' or '-');"
-            " paths are not accepted here",
+            "dataset must be the name of a shipped dataset (letters, digits, '_' or '-'); paths are not accepted here",
             location="scenario.dataset",
         )
     path = Path(name_or_path).expanduser()

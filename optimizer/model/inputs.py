@@ -56,6 +56,7 @@ class ModelInputs:
     material_weight: dict[str, float]  # 1 / mean yearly coalition demand
     unmet_penalty: float
     third_party_share: dict[str, float]
+    new_build_offtake: dict[str, float]  # third party -> share of new-build output secured
     pool_transport: dict[str, float]
     pool_tariff: dict[tuple[str, str], float]  # (origin, stage) -> USD/t into the coalition pool
     lanes: list[tuple[str, str, str, str]]  # origin, destination, stage, material
@@ -108,13 +109,9 @@ def _lead_times(rs: ResolvedScenario) -> dict[tuple[str, str], int]:
     table = rs.dataset["lead_times"]
     default = {row.stage: int(row.lead_time_years) for row in table.itertuples() if row.country is None}
     specific = {
-        (row.country, row.stage): int(row.lead_time_years)
-        for row in table.itertuples()
-        if row.country is not None
+        (row.country, row.stage): int(row.lead_time_years) for row in table.itertuples() if row.country is not None
     }
-    return {
-        (r, s): specific.get((r, s), default[s]) for r in rs.dataset.countries for s in rs.dataset.stages
-    }
+    return {(r, s): specific.get((r, s), default[s]) for r in rs.dataset.countries for s in rs.dataset.stages}
 
 
 def _existing_capacity(rs: ResolvedScenario, years: list[int]) -> dict[tuple[str, str, str, int], float]:
@@ -153,9 +150,7 @@ def _demand(rs: ResolvedScenario, years: list[int]) -> dict[tuple[str, str, int]
         if row.country not in rs.coalition:
             continue
         for t in years:
-            demand[(row.country, row.material, t)] = row.demand_t_per_yr * (1 + row.growth_rate) ** (
-                t - row.base_year
-            )
+            demand[(row.country, row.material, t)] = row.demand_t_per_yr * (1 + row.growth_rate) ** (t - row.base_year)
     return demand
 
 
@@ -195,7 +190,13 @@ def build_inputs(rs: ResolvedScenario) -> ModelInputs:
         weight[m] = len(years) / total if total > 0 else 0.0
 
     default_share = ds.parameter("default_third_party_share", 0.5)
-    tp_table = dict(zip(ds["third_party"]["country"], ds["third_party"]["max_share_to_coalition"], strict=True))
+    tp = ds["third_party"]
+    tp_table = dict(zip(tp["country"], tp["max_share_to_coalition"], strict=True))
+    offtake_table = dict(zip(tp["country"], tp["new_build_offtake_share"], strict=True))
+    default_offtake = ds.parameter("default_new_build_offtake", 1.0)
+    offtake = {r: offtake_table.get(r, default_offtake) for r in rs.third_parties}
+    # A coalition does not build where it cannot count on the output.
+    hosts = [r for r in hosts if offtake.get(r, 1.0) > 0]
     price = stage_table["price_usd_per_t"].to_dict()
     tariff = _tariff_lookup(rs)
     pool_tariff = {}
@@ -239,6 +240,7 @@ def build_inputs(rs: ResolvedScenario) -> ModelInputs:
         material_weight=weight,
         unmet_penalty=sc.objective.unmet_penalty or ds.parameter("unmet_penalty", 10.0),
         third_party_share={r: tp_table.get(r, default_share) for r in rs.third_parties},
+        new_build_offtake=offtake,
         pool_transport=stage_table["transport_usd_per_t"].to_dict(),
         pool_tariff=pool_tariff,
         lanes=lanes,

@@ -18,10 +18,10 @@ USD_PER_MUSD = 1e6
 
 
 def exposure_expression(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
-    """Exposure, in share-years of demand: each material weighted by its mean yearly demand.
+    r"""Exposure, in share-years of demand: each material weighted by its mean yearly demand.
 
-    .. math:: E = \\sum_{q,m,t} w_m \\big(received_{q,S,m,t,exposed} + \\pi\\, unmet_{q,m,t}\\big),
-              \\quad w_m = |T| / \\sum_{q,t} D_{q,m,t}
+    .. math:: E = \sum_{q,m,t} w_m \big(received_{q,S,m,t,exposed} + \pi\, unmet_{q,m,t}\big),
+              \quad w_m = |T| / \sum_{q,t} D_{q,m,t}
     """
     last = inputs.last_stage
     model.exposure = pyo.Expression(
@@ -34,9 +34,9 @@ def exposure_expression(model: pyo.ConcreteModel, inputs: ModelInputs, ix: Model
 
 
 def slack_expression(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
-    """Penalty on the elastic slacks: targets missed and budgets overspent.
+    r"""Penalty on the elastic slacks: targets missed and budgets overspent.
 
-    .. math:: \\Sigma = M_T \\sum_{m,t} w_m \\sigma_{m,t} + M_B (\\beta + \\sum_a \\beta_a)
+    .. math:: \Sigma = M_T \sum_{m,t} w_m \sigma_{m,t} + M_B (\beta + \sum_a \beta_a)
 
     Budget slacks are fixed at zero in a normal solve (budgets are hard); only the
     diagnosis of a missed target frees them, to tell how much money would close the gap.
@@ -51,10 +51,10 @@ def slack_expression(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
 
 
 def cost_expression(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
-    """Total cost of the coalition's supply, USD.
+    r"""Total cost of the coalition's supply, USD.
 
-    .. math:: K = \\sum c\\, build + \\sum o_{s,m}\\, production + \\sum (\\tau_s + tariff)\\, export
-              + \\sum c_l\\, flow + \\sum h\\, stock
+    .. math:: K = \sum c\, build + \sum o_{s,m}\, production + \sum (\tau_s + tariff)\, export
+              + \sum c_l\, flow + \sum h\, stock
     """
     capex = pyo.quicksum(inputs.capex[(r, s, m)] * model.build[r, s, m, t] for (r, s, m, t) in inputs.builds)
     opex = pyo.quicksum(
@@ -65,7 +65,9 @@ def cost_expression(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelInde
         * model.export[r, p, s, m, t, g]
         for (r, p, s, m, t, g) in ix.exports
     )
-    lanes = pyo.quicksum(inputs.lane_cost[(o, d, s, m)] * model.flow[o, d, s, m, t, g] for (o, d, s, m, t, g) in ix.flows)
+    lanes = pyo.quicksum(
+        inputs.lane_cost[(o, d, s, m)] * model.flow[o, d, s, m, t, g] for (o, d, s, m, t, g) in ix.flows
+    )
     holding = pyo.quicksum(inputs.stock_holding.get((q, m), 0.0) * model.stock[q, m, t] for (q, m, t) in ix.stock)
     model.capex_usd = pyo.Expression(expr=capex)
     model.opex_usd = pyo.Expression(expr=opex)
@@ -75,12 +77,12 @@ def cost_expression(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelInde
 
 
 def declare_objectives(model: pyo.ConcreteModel, inputs: ModelInputs, cost_weight_per_musd: float) -> None:
-    """Phase 1 minimises exposure + slack penalties; phase 2 minimises cost with exposure capped.
+    r"""Phase 1 minimises exposure + slack penalties; phase 2 minimises cost with exposure capped.
 
-    .. math:: \\min E + \\Sigma \\quad\\text{then}\\quad \\min K + \\Sigma
-              \\;\\text{s.t.}\\; E \\le E^*(1+\\epsilon) + \\epsilon
+    .. math:: \min E + \Sigma \quad\text{then}\quad \min K + \Sigma
+              \;\text{s.t.}\; E \le E^*(1+\epsilon) + \epsilon
 
-    The weighted mode is one solve of :math:`\\min E + \\Sigma + \\lambda K / 10^6`.
+    The weighted mode is one solve of :math:`\min E + \Sigma + \lambda K / 10^6`.
     """
     model.cost_weight = pyo.Param(mutable=True, initialize=cost_weight_per_musd)
     model.exposure_cap = pyo.Param(mutable=True, initialize=0.0)

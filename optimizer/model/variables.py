@@ -28,7 +28,9 @@ def declare_variables(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIn
     model.export = pyo.Var(ix.exports, within=nonneg)
     model.import_ = pyo.Var(ix.imports, within=nonneg)
     model.flow = pyo.Var(ix.flows, within=nonneg)
-    model.build = pyo.Var(inputs.builds, within=nonneg, bounds=lambda _m, r, s, m, t: build_rate_bounds(inputs, r, s, m))
+    model.build = pyo.Var(
+        inputs.builds, within=nonneg, bounds=lambda _m, r, s, m, t: build_rate_bounds(inputs, r, s, m)
+    )
     model.unmet = pyo.Var(list(inputs.demand), within=nonneg)
     model.stock = pyo.Var(ix.stock, within=nonneg)
     model.purchase = pyo.Var(ix.stock, within=nonneg)
@@ -47,8 +49,8 @@ def declare_variables(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIn
 
 
 def build_rate_bounds(inputs: ModelInputs, r: str, s: str, m: str) -> tuple[float, float | None]:
-    """Build-rate limit as a variable bound.
+    r"""Build-rate limit as a variable bound.
 
-    .. math:: 0 \\le build_{r,s,m,t} \\le \\overline{B}_{r,s,m}
+    .. math:: 0 \le build_{r,s,m,t} \le \overline{B}_{r,s,m}
     """
     return (0.0, inputs.max_build.get((r, s, m)))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from factory import BASE, row, write_dataset
+
 from optimizer import DatasetError, Scenario, ScenarioError, solve
 from optimizer.data.loader import load_dataset_dir
 
@@ -30,14 +30,38 @@ def run(tiny: Path, **fields: object) -> None:
         ({"budget_usd": math.nan}, "scenario.budget_usd", "finite number"),
         ({"budget_usd": math.inf}, "scenario.budget_usd", "finite number"),
         ({"member_budgets_usd": {"JPN": 1e9}}, "scenario.member_budgets_usd.JPN", "not a coalition member"),
-        ({"export_controls": [{"from_year": 2026, "stages": ["smelting"]}]}, "scenario.export_controls.0.stages", "unknown"),
-        ({"export_controls": [{"from_year": 2026, "materials": ["Li"]}]}, "scenario.export_controls.0.materials", "unknown"),
-        ({"targets": [{"from_year": 2050, "max_exposed_share": 0.2}]}, "scenario.targets.0.from_year", "outside the horizon"),
-        ({"overrides": [{"table": "capex", "where": {"stage": "smelting"}, "set": {"capex_usd_per_t_yr": 1}}]}, "scenario.overrides.0.where", "matches no row"),
+        (
+            {"export_controls": [{"from_year": 2026, "stages": ["smelting"]}]},
+            "scenario.export_controls.0.stages",
+            "unknown",
+        ),
+        (
+            {"export_controls": [{"from_year": 2026, "materials": ["Li"]}]},
+            "scenario.export_controls.0.materials",
+            "unknown",
+        ),
+        (
+            {"targets": [{"from_year": 2050, "max_exposed_share": 0.2}]},
+            "scenario.targets.0.from_year",
+            "outside the horizon",
+        ),
+        (
+            {"overrides": [{"table": "capex", "where": {"stage": "smelting"}, "set": {"capex_usd_per_t_yr": 1}}]},
+            "scenario.overrides.0.where",
+            "matches no row",
+        ),
         ({"overrides": [{"table": "nope", "set": {"x": 1}}]}, "scenario.overrides.0.table", "unknown table"),
         ({"overrides": [{"table": "capex", "set": {"price": 1}}]}, "scenario.overrides.0.set.price", "no column"),
-        ({"overrides": [{"table": "capex", "where": {"stage": "mine"}, "set": {"capex_usd_per_t_yr": -5}}]}, "scenario.overrides", "below the minimum"),
-        ({"overrides": [{"table": "capex", "where": {"stage": "mine"}, "set": {"material": "Li"}}]}, "scenario.overrides", "not in materials.csv"),
+        (
+            {"overrides": [{"table": "capex", "where": {"stage": "mine"}, "set": {"capex_usd_per_t_yr": -5}}]},
+            "scenario.overrides",
+            "below the minimum",
+        ),
+        (
+            {"overrides": [{"table": "capex", "where": {"stage": "mine"}, "set": {"material": "Li"}}]},
+            "scenario.overrides",
+            "not in materials.csv",
+        ),
         ({"dataset": "/no/such/dir"}, "scenario.dataset", "does not exist"),
         ({"unknown_field": 1}, "scenario.unknown_field", "unknown field"),
         ({"options": {"time_limit_s": 0}}, "scenario.options.time_limit_s", "greater than 0"),
@@ -96,7 +120,9 @@ def test_unknown_country_is_named(tmp_path: Path) -> None:
 
 def test_duplicate_key_is_named(tmp_path: Path) -> None:
     cap = [*BASE["capacity"], BASE["capacity"][0]]
-    assert "capacity.csv, row 5, column 'country': duplicate key" in _refused(write_dataset(tmp_path / "d", capacity=cap))
+    assert "capacity.csv, row 5, column 'country': duplicate key" in _refused(
+        write_dataset(tmp_path / "d", capacity=cap)
+    )
 
 
 def test_broken_stage_chain_is_refused(tmp_path: Path) -> None:

@@ -34,13 +34,24 @@ def test_solve_json_matches_the_python_call(tiny: Path, tmp_path: Path) -> None:
     assert printed["objective"]["exposure_share_years"] == direct["objective"]["exposure_share_years"]
     assert printed["exposure_share_by_year"] == direct["exposure_share_by_year"]
     assert printed["builds"] == direct["builds"]
-    for key in ("status", "objective", "exposure_share_by_year", "total_cost_usd", "builds", "unmet_demand", "shadow_prices", "model"):
+    for key in (
+        "status",
+        "objective",
+        "exposure_share_by_year",
+        "total_cost_usd",
+        "builds",
+        "unmet_demand",
+        "shadow_prices",
+        "model",
+    ):
         assert key in printed
     assert printed["model"]["solver"] == "highs" and printed["model"]["variables"] > 0
 
 
 def test_solve_human_summary_and_out_dir(tiny: Path, tmp_path: Path) -> None:
-    scenario = write_scenario(tmp_path / "s.yaml", dataset=str(tiny), coalition=["USA"], start_year=2026, end_year=2027, budget_usd=100000)
+    scenario = write_scenario(
+        tmp_path / "s.yaml", dataset=str(tiny), coalition=["USA"], start_year=2026, end_year=2027, budget_usd=100000
+    )
     done = cli("solve", str(scenario), "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     assert "Exposed share of coalition demand" in done.stdout

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from core.registry import covers
 from factory import BASE, row, write_dataset
+
 from optimizer import Scenario, solve
 
 
@@ -23,7 +23,7 @@ def scenario(dataset: Path, **fields: object) -> Scenario:
     return Scenario.from_data({**base, **fields})
 
 
-def exposure(result) -> float:  # noqa: ANN001
+def exposure(result) -> float:
     return result.summary.objective["exposure_share_years"]
 
 
@@ -85,15 +85,27 @@ def test_quota_caps_adversary_supply_at_a_share_of_demand(tiny: Path) -> None:
 
 @covers("third_party")
 def test_third_party_sells_at_most_its_share_of_capacity(tmp_path: Path) -> None:
-    share = [row("third_party", country="AUS", max_share_to_coalition=0.5)]
+    share = [row("third_party", country="AUS", max_share_to_coalition=0.5, new_build_offtake_share=1)]
     data = write_dataset(tmp_path / "d", third_party=share)
     # Only 5 t of AUS ore may go to the USA: 5 t at 2000, then (100000 - 10000) / 3000 = 30 t.
     result = solve(scenario(data, budget_usd=100_000, build_hosts="coalition"))
     assert exposure(result) == pytest.approx((200 - 35) / 100, abs=1e-5)
 
 
+@covers("third_party")
+def test_no_builds_where_the_coalition_cannot_count_on_the_output(tmp_path: Path) -> None:
+    share = [row("third_party", country="AUS", max_share_to_coalition=1, new_build_offtake_share=0)]
+    result = solve(scenario(write_dataset(tmp_path / "d", third_party=share), budget_usd=100_000))
+    assert "AUS" not in set(result.builds["country"])
+    # AUS ore still reaches a new US magnet plant: the same optimum as before
+    assert exposure(result) == pytest.approx((200 - 36.6667) / 100, abs=1e-5)
+
+
 def test_adversary_ore_processed_by_a_third_party_stays_exposed(tmp_path: Path) -> None:
-    cap = [*BASE["capacity"], row("capacity", country="AUS", stage="magnet", material="NdPr", capacity_t_per_yr=100, unit="t/yr", year=2024)]
+    cap = [
+        *BASE["capacity"],
+        row("capacity", country="AUS", stage="magnet", material="NdPr", capacity_t_per_yr=100, unit="t/yr", year=2024),
+    ]
     data = write_dataset(tmp_path / "d", capacity=cap)
     result = solve(scenario(data, budget_usd=0))
     # AUS magnets use its own 10 t of ore (free) and 90 t of Chinese ore (exposed)
@@ -103,7 +115,9 @@ def test_adversary_ore_processed_by_a_third_party_stays_exposed(tmp_path: Path) 
 
 @covers("stockpile")
 def test_stockpile_bought_before_a_ban_covers_the_gap(tmp_path: Path) -> None:
-    stock = [row("stockpiles", country="USA", material="NdPr", initial_stock_t=50, capacity_t=100, holding_usd_per_t_yr=0)]
+    stock = [
+        row("stockpiles", country="USA", material="NdPr", initial_stock_t=50, capacity_t=100, holding_usd_per_t_yr=0)
+    ]
     data = write_dataset(tmp_path / "d", stockpiles=stock)
     ban = [{"from_year": 2027, "max_share": 0.0}]
     result = solve(scenario(data, budget_usd=0, export_controls=ban))

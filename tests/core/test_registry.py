@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
-
 import core.test_hand_solved  # noqa: F401  (registers its tests)
+import pyomo.environ as pyo
 from core.registry import COVERED
+
 from optimizer.model import CONSTRAINT_FAMILIES, build_inputs, build_model
 from optimizer.scenario import resolve_scenario
 from optimizer.schemas import Scenario
@@ -16,7 +16,7 @@ def test_every_constraint_family_has_a_test() -> None:
     assert not untested, f"constraint families without a test: {untested}"
 
 
-def test_registry_lists_every_constraint_the_model_builds(tiny) -> None:  # noqa: ANN001
+def test_registry_lists_every_constraint_the_model_builds(tiny) -> None:
     scenario = Scenario(
         dataset=str(tiny),
         coalition=["USA"],

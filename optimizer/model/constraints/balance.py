@@ -15,15 +15,19 @@ def received(model: pyo.ConcreteModel, ix: ModelIndex, q: str, s: str, m: str, t
         terms.append(model.local[q, s, m, t, g])
     if (q, s, m, t, g) in model.import_:
         terms.append(model.import_[q, s, m, t, g])
-    terms.extend(model.flow[o, d, s, m, t, g] for (o, d, _s, _m) in ix.lanes_in.get((q, s, m), []) if (o, d, s, m, t, g) in model.flow)
+    terms.extend(
+        model.flow[o, d, s, m, t, g]
+        for (o, d, _s, _m) in ix.lanes_in.get((q, s, m), [])
+        if (o, d, s, m, t, g) in model.flow
+    )
     return pyo.quicksum(terms)
 
 
 def output_balance(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
-    """All output is shipped: used locally, sold into a pool, or sent on a lane.
+    r"""All output is shipped: used locally, sold into a pool, or sent on a lane.
 
-    .. math:: production_{r,s,m,t,g} = local_{r,s,m,t,g} + \\sum_p export_{r,p,s,m,t,g}
-              + \\sum_{d} flow_{r,d,s,m,t,g}
+    .. math:: production_{r,s,m,t,g} = local_{r,s,m,t,g} + \sum_p export_{r,p,s,m,t,g}
+              + \sum_{d} flow_{r,d,s,m,t,g}
     """
     pools = ("coalition", "rest")
 
@@ -38,15 +42,15 @@ def output_balance(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex
 
 
 def input_balance(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
-    """Stage input equals the previous stage's product received; provenance follows the input.
+    r"""Stage input equals the previous stage's product received; provenance follows the input.
 
     Outside the adversaries, each grade is balanced on its own (free output needs free
     input). In an adversary country every input becomes exposed output:
 
     .. math::
-        production_{q,s,m,t,g} = y_{s,m}\\, received_{q,s-1,m,t,g}  \\quad q \\notin A
+        production_{q,s,m,t,g} = y_{s,m}\, received_{q,s-1,m,t,g}  \quad q \notin A
 
-        production_{q,s,m,t,exposed} = y_{s,m} \\sum_g received_{q,s-1,m,t,g} \\quad q \\in A
+        production_{q,s,m,t,exposed} = y_{s,m} \sum_g received_{q,s-1,m,t,g} \quad q \in A
     """
     index = [key for key in ix.production if key[1] != inputs.first_stage]
 
@@ -60,9 +64,9 @@ def input_balance(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex)
 
 
 def pool_balance(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
-    """Each market pool clears: what is sold into it is bought from it.
+    r"""Each market pool clears: what is sold into it is bought from it.
 
-    .. math:: \\sum_r export_{r,p,s,m,t,g} = \\sum_{q \\in p} import_{q,s,m,t,g}
+    .. math:: \sum_r export_{r,p,s,m,t,g} = \sum_{q \in p} import_{q,s,m,t,g}
     """
     coalition = set(inputs.coalition)
     sellers: dict[tuple, list] = {}

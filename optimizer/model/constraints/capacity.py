@@ -9,11 +9,11 @@ from optimizer.model.inputs import ModelInputs
 
 
 def capacity_constraint(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
-    """Production is at most usable capacity: existing + announced + ramped-up builds.
+    r"""Production is at most usable capacity: existing + announced + ramped-up builds.
 
     .. math::
-        \\sum_g production_{r,s,m,t,g} \\le u_s \\Big(K^0_{r,s,m,t}
-            + \\sum_{\\tau + L_{r,s} \\le t} \\rho_{s,\\,t-\\tau-L_{r,s}}\\, build_{r,s,m,\\tau}\\Big)
+        \sum_g production_{r,s,m,t,g} \le u_s \Big(K^0_{r,s,m,t}
+            + \sum_{\tau + L_{r,s} \le t} \rho_{s,\,t-\tau-L_{r,s}}\, build_{r,s,m,\tau}\Big)
     """
     index = [(r, s, m, t) for (r, s, m) in inputs.producers for t in inputs.years]
 
@@ -26,9 +26,9 @@ def capacity_constraint(model: pyo.ConcreteModel, inputs: ModelInputs, ix: Model
 
 
 def reserve_constraint(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
-    """New mine capacity is limited by reserves over the mine life.
+    r"""New mine capacity is limited by reserves over the mine life.
 
-    .. math:: \\sum_t build_{r,mine,m,t} \\le R_r \\, \\theta_m / life
+    .. math:: \sum_t build_{r,mine,m,t} \le R_r \, \theta_m / life
     """
     mine = inputs.first_stage
     index = sorted({(r, m) for (r, s, m, _t) in inputs.builds if s == mine})

@@ -10,10 +10,10 @@ from optimizer.model.inputs import GRADES, ModelInputs
 
 
 def demand_balance(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
-    """Each member's demand is met by final-stage deliveries, stock movements or is unmet.
+    r"""Each member's demand is met by final-stage deliveries, stock movements or is unmet.
 
-    .. math:: \\sum_g received_{q,S,m,t,g} + release_{q,m,t} - purchase_{q,m,t}
-              + unmet_{q,m,t} = D_{q,m,t} \\quad q \\in C
+    .. math:: \sum_g received_{q,S,m,t,g} + release_{q,m,t} - purchase_{q,m,t}
+              + unmet_{q,m,t} = D_{q,m,t} \quad q \in C
     """
     last = inputs.last_stage
 
@@ -27,10 +27,10 @@ def demand_balance(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex
 
 
 def stockpile_balance(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
-    """Stock carries over: last year's stock (initial stock before the horizon) + purchases - releases.
+    r"""Stock carries over: last year's stock (initial stock before the horizon) + purchases - releases.
 
     .. math:: stock_{q,m,t} = stock_{q,m,t-1} + purchase_{q,m,t} - release_{q,m,t},
-              \\quad stock_{q,m,t_0-1} = S^0_{q,m}, \\quad stock_{q,m,t} \\le \\overline{S}_{q,m}
+              \quad stock_{q,m,t_0-1} = S^0_{q,m}, \quad stock_{q,m,t} \le \overline{S}_{q,m}
     """
     first_year = inputs.years[0]
 

@@ -15,9 +15,9 @@ def capex_in_year(model: pyo.ConcreteModel, inputs: ModelInputs, t: int) -> pyo.
 
 
 def budget_constraint(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
-    """Total capex of new builds stays within the budget (elastic: overspend is penalised).
+    r"""Total capex of new builds stays within the budget (elastic: overspend is penalised).
 
-    .. math:: \\sum_{r,s,m,t} c_{r,s,m}\\, build_{r,s,m,t} \\le B + \\beta
+    .. math:: \sum_{r,s,m,t} c_{r,s,m}\, build_{r,s,m,t} \le B + \beta
     """
     model.budget_usd = pyo.Param(mutable=True, initialize=inputs.budget_usd or 0.0)
     if inputs.budget_usd is None:
@@ -27,9 +27,9 @@ def budget_constraint(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
 
 
 def financing_constraint(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
-    """Every build is fully financed by the members' contributions that year.
+    r"""Every build is fully financed by the members' contributions that year.
 
-    .. math:: \\sum_{a \\in C} finance_{a,t} = \\sum_{r,s,m} c_{r,s,m}\\, build_{r,s,m,t}
+    .. math:: \sum_{a \in C} finance_{a,t} = \sum_{r,s,m} c_{r,s,m}\, build_{r,s,m,t}
     """
     if not inputs.member_budgets:
         return
@@ -42,9 +42,9 @@ def financing_constraint(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
 
 
 def member_budget_constraint(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
-    """A member's contributions stay within its own budget (elastic).
+    r"""A member's contributions stay within its own budget (elastic).
 
-    .. math:: \\sum_t finance_{a,t} \\le B_a + \\beta_a
+    .. math:: \sum_t finance_{a,t} \le B_a + \beta_a
     """
 
     def rule(_model: pyo.ConcreteModel, a: str) -> pyo.Expression:

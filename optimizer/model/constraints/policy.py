@@ -9,7 +9,14 @@ from optimizer.model.inputs import COALITION_POOL, EXPOSED, GRADES, ModelInputs
 
 
 def into_coalition(
-    model: pyo.ConcreteModel, ix: ModelIndex, inputs: ModelInputs, origins: list[str], s: str, m: str, t: int, grades: tuple[str, ...]
+    model: pyo.ConcreteModel,
+    ix: ModelIndex,
+    inputs: ModelInputs,
+    origins: list[str],
+    s: str,
+    m: str,
+    t: int,
+    grades: tuple[str, ...],
 ) -> pyo.Expression:
     """Stage-s product of the given grades sold by `origins` to coalition members (pool + lanes)."""
     coalition = set(inputs.coalition)
@@ -26,17 +33,17 @@ def into_coalition(
 
 
 def export_control(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
-    """From the control year, adversary product reaching the coalition is banned or capped.
+    r"""From the control year, adversary product reaching the coalition is banned or capped.
 
     The cap is a share of the coalition's demand for the material that year (the model
     has no non-coalition demand, so a share of the adversary's own output would be
     circular). Direct form (the adversaries' own sales):
 
-    .. math:: \\sum_{a \\in A} ship_{a \\to C,s,m,t} \\le \\kappa \\sum_{q \\in C} D_{q,m,t}
+    .. math:: \sum_{a \in A} ship_{a \to C,s,m,t} \le \kappa \sum_{q \in C} D_{q,m,t}
 
     With re-exports, every exposed tonne entering the coalition from outside counts:
 
-    .. math:: \\sum_{r \\notin C} ship_{r \\to C,s,m,t,exposed} \\le \\kappa \\sum_{q \\in C} D_{q,m,t}
+    .. math:: \sum_{r \notin C} ship_{r \to C,s,m,t,exposed} \le \kappa \sum_{q \in C} D_{q,m,t}
     """
     outsiders = [r for r in inputs.countries if r not in set(inputs.coalition)]
 
@@ -55,12 +62,11 @@ def export_control(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex
 
 
 def third_party_share(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
-    """A third party sells the coalition at most a share of its usable existing capacity,
-    plus all output of new capacity built there (coalition-financed builds come with their
-    offtake).
+    r"""A third party sells the coalition at most a share of its usable existing capacity,
+    plus the secured share (offtake) of the new capacity the coalition financed there.
 
-    .. math:: ship_{r \\to C,s,m,t} \\le u_s \\Big(\\phi_r K^0_{r,s,m,t}
-              + \\sum_\\tau \\rho\\, build_{r,s,m,\\tau}\\Big) \\quad r \\in P
+    .. math:: ship_{r \to C,s,m,t} \le u_s \Big(\phi_r K^0_{r,s,m,t}
+              + \omega_r \sum_\tau \rho\, build_{r,s,m,\tau}\Big) \quad r \in P
     """
     third = set(inputs.third_parties)
     index = [(r, s, m, t) for (r, s, m) in inputs.producers if r in third for t in inputs.years]
@@ -71,6 +77,7 @@ def third_party_share(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIn
             return pyo.Constraint.Skip
         new = pyo.quicksum(f * model.build[r, s, m, tau] for tau, f in ix.builds_online.get((r, s, m, t), []))
         existing = inputs.existing.get((r, s, m, t), 0.0)
-        return sold <= inputs.utilisation[s] * (inputs.third_party_share[r] * existing + new)
+        share, offtake = inputs.third_party_share[r], inputs.new_build_offtake[r]
+        return sold <= inputs.utilisation[s] * (share * existing + offtake * new)
 
     model.third_party = pyo.Constraint(index, rule=rule)

@@ -10,12 +10,12 @@ from optimizer.model.inputs import EXPOSED, ModelInputs
 
 
 def timeline_target(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
-    """From the target year, exposed plus unmet supply is at most a share of demand (elastic).
+    r"""From the target year, exposed plus unmet supply is at most a share of demand (elastic).
 
     Unmet demand counts against the target, so a target cannot be met by going without.
 
-    .. math:: \\sum_{q \\in C} (received_{q,S,m,t,exposed} + unmet_{q,m,t})
-              \\le x_k \\sum_{q \\in C} D_{q,m,t} + \\sigma_{m,t}
+    .. math:: \sum_{q \in C} (received_{q,S,m,t,exposed} + unmet_{q,m,t})
+              \le x_k \sum_{q \in C} D_{q,m,t} + \sigma_{m,t}
     """
     last = inputs.last_stage
 

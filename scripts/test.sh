@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Run the whole test suite on a fresh machine: virtualenv, project install, a real
+# PostgreSQL server for the storage tests, then pytest. CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e ".[dev]"
+
+# PostgreSQL: the deployed database, tested for real (skipped only when it cannot be had
+# outside CI; under CI=true the tests fail instead of skipping).
+if [ -z "${COALITION_TEST_POSTGRES_URL:-}" ]; then
+  if bash scripts/start-postgres.sh; then
+    export COALITION_TEST_POSTGRES_URL="postgresql+psycopg://coalition:coalition@127.0.0.1:5432/coalition_test"
+  else
+    echo "warning: PostgreSQL could not be started; its tests will be skipped (or fail under CI)" >&2
+  fi
+fi
+
+.venv/bin/python -m ruff check optimizer api tests benchmarks
+.venv/bin/python -m pytest -q "$@"
