@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from optimizer.data.dictionary import load_dictionary
-from optimizer.data.loader import Dataset, to_raw, validate_tables
+from optimizer.data.loader import Dataset, is_blank, to_raw, validate_tables
 from optimizer.data.registry import get_dataset
 from optimizer.errors import DatasetError, InputIssue, ScenarioError
 from optimizer.schemas import Override, Scenario
@@ -139,7 +139,12 @@ def apply_overrides(dataset: Dataset, overrides: list[Override]) -> Dataset:
         for col, value in override.set.items():
             table.loc[mask, col] = value
         for col, factor in override.scale.items():
-            table.loc[mask, col] = [None if v is None else float(v) * factor for v in table.loc[mask, col]]
+            # whole-number columns (lead times in years) are rounded after scaling
+            whole = spec.columns[col].type == "int"
+            table.loc[mask, col] = [
+                None if is_blank(v) else (round(float(v) * factor) if whole else float(v) * factor)
+                for v in table.loc[mask, col]
+            ]
         if override.add_rows:
             added = pd.DataFrame(override.add_rows)
             unknown = [c for c in added.columns if c not in spec.columns]

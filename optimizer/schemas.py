@@ -79,7 +79,8 @@ class Override(StrictModel):
     """Replace or scale values of one dataset table for this run.
 
     Rows are chosen by `where` (column -> value; empty = every row). `set` writes values,
-    `scale` multiplies numeric columns; `add_rows` appends complete rows.
+    `scale` multiplies numeric columns (whole-number columns such as lead times are rounded);
+    `add_rows` appends complete rows.
     """
 
     table: str = Field(description="Dataset table name, e.g. lead_times, capex, demand.")

@@ -185,7 +185,8 @@ def digest(result: Any, budget_usd: float | None = None) -> Digest:
     )
 
 
-def _status_of(d: Digest) -> tuple[ItemStatus, str]:
+def status_of(d: Digest) -> tuple[ItemStatus, str]:
+    """Item status and message of one solve: ok, infeasible (explained) or error."""
     if d.solver_status == "optimal":
         return "ok", d.message
     if d.solver_status in ("infeasible", "unbounded"):
@@ -217,7 +218,7 @@ def solve_item(item: dict[str, Any]) -> dict[str, Any]:
         if work.budgets is None:
             result = solve_prepared(prepare(scenario, allow_paths=work.allow_paths))
             d = digest(result, scenario.budget_usd)
-            status, message = _status_of(d)
+            status, message = status_of(d)
             return ItemResult(key=key, status=status, message=message, digest=d).model_dump(mode="json")
         if not work.budgets:
             raise ValueError("a budget sweep item needs at least one budget")
@@ -231,7 +232,7 @@ def solve_item(item: dict[str, Any]) -> dict[str, Any]:
             prepared.model.budget_usd.set_value(float(budget))
             prepared.solver.params_changed()
             points.append(digest(solve_prepared(prepared), float(budget)))
-        statuses = [_status_of(p) for p in points]
+        statuses = [status_of(p) for p in points]
         worst = next((s for s in statuses if s[0] != "ok"), ("ok", ""))
         return ItemResult(key=key, status=worst[0], message=worst[1], points=points).model_dump(mode="json")
     except CoalitionError as exc:

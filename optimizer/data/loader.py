@@ -69,7 +69,7 @@ class Dataset:
         )
 
 
-def _is_blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -79,7 +79,7 @@ def _is_blank(value: Any) -> bool:
 
 def coerce_cell(value: Any, spec: ColumnSpec) -> tuple[Any, str | None]:
     """Convert one raw cell to the column's type; return (value, problem or None)."""
-    if _is_blank(value):
+    if is_blank(value):
         if spec.required:
             return None, "is empty but required"
         return ([] if spec.type == "list" else None), None
@@ -159,7 +159,8 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.Da
 
 def _frame(typed: dict[str, list[Any]], spec: TableSpec) -> pd.DataFrame:
     """Build the typed table: text stays `object` (an empty cell is None, not NaN, whatever
-    pandas' string inference would do); complete numeric columns become numeric dtypes."""
+    pandas' string inference would do); complete numeric columns become numeric dtypes.
+    """
     table = pd.DataFrame(typed, columns=list(spec.columns), dtype=object)
     for name, col in spec.columns.items():
         values = typed[name]
@@ -275,7 +276,7 @@ def load_dataset_dir(path: Path, name: str | None = None) -> Dataset:
 
 def to_raw(table: pd.DataFrame) -> pd.DataFrame:
     """A typed table back to cells the validator accepts (lists re-joined with ';')."""
-    raw = table.astype(object).copy()
-    for col in raw.columns:
-        raw[col] = [";".join(v) if isinstance(v, list) else v for v in raw[col]]
-    return raw
+    return pd.DataFrame(
+        {col: pd.Series([";".join(v) if isinstance(v, list) else v for v in table[col]], dtype=object) for col in table},
+        columns=list(table.columns),
+    )

@@ -1,0 +1,138 @@
+"""Properties any correct solution has, checked on real solutions of the default scenario."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pandas as pd
+import pytest
+
+from optimizer import Result, default_scenario, solve
+from optimizer.model import build_inputs
+from optimizer.model.inputs import EXPOSED
+from optimizer.scenario import resolve_scenario
+
+TOL = 1e-3  # t; HiGHS tolerances times the size of flows
+
+
+def variant(**changes: object) -> dict:
+    return {**default_scenario().model_dump(mode="json"), **changes}
+
+
+@pytest.fixture(scope="module")
+def default_result() -> Result:
+    return solve(default_scenario())
+
+
+def exposure(result: Result) -> float:
+    return result.summary.objective["exposure_share_years"]
+
+
+def test_default_scenario_is_optimal_with_exposure_by_year(default_result: Result) -> None:
+    summary = default_result.to_dict()
+    assert summary["status"] == "optimal"
+    years = {row["year"] for row in summary["exposure_share_by_year"]}
+    assert years == set(range(2026, 2041))
+    assert all(0.0 <= row["exposed_share"] <= 1.0 + 1e-9 for row in summary["exposure_share_by_year"])
+
+
+def test_capacity_holds_in_reported_numbers(default_result: Result) -> None:
+    inputs = build_inputs(resolve_scenario(default_scenario()))
+    production = default_result.tables["production"].groupby(["country", "stage", "material", "year"])["production_t"].sum()
+    builds = default_result.builds
+    for (r, s, m, t), made in production.items():
+        new = 0.0
+        for b in builds[(builds.country == r) & (builds.stage == s) & (builds.material == m)].itertuples():
+            if t >= b.online_year:
+                new += b.capacity_t_per_yr * inputs.ramp_factor(s, t - b.online_year)
+        usable = inputs.utilisation[s] * (inputs.existing.get((r, s, m, t), 0.0) + new)
+        assert made <= usable + TOL, (r, s, m, t, made, usable)
+
+
+def test_mass_balance_holds_in_reported_numbers(default_result: Result) -> None:
+    inputs = build_inputs(resolve_scenario(default_scenario()))
+    production = default_result.tables["production"]
+    shipments = default_result.tables["shipments"]
+    made = production.groupby(["country", "stage", "material", "year", "grade"])["production_t"].sum()
+    # every tonne made is shipped: used locally, exported to a pool or sent on a lane
+    out = shipments[shipments.kind.isin(["local", "export", "lane"])].groupby(["origin", "stage", "material", "year", "grade"])["quantity_t"].sum()
+    for key, value in made.items():
+        assert value == pytest.approx(out.get(key, 0.0), abs=TOL), key
+    # each pool clears
+    exported = shipments[shipments.kind == "export"].groupby(["destination", "stage", "material", "year", "grade"])["quantity_t"].sum()
+    coalition = set(default_result.summary.coalition)
+    imports = shipments[shipments.kind == "import"].copy()
+    imports["pool"] = ["pool:coalition" if q in coalition else "pool:rest" for q in imports.destination]
+    imported = imports.groupby(["pool", "stage", "material", "year", "grade"])["quantity_t"].sum()
+    for key in set(exported.index) | set(imported.index):
+        assert exported.get(key, 0.0) == pytest.approx(imported.get(key, 0.0), abs=TOL), key
+    # each stage's input is the previous stage's product received, times the yield
+    received = shipments[shipments.kind.isin(["local", "import", "lane"])].groupby(["destination", "stage", "material", "year", "grade"])["quantity_t"].sum()
+    nxt = dict(zip(inputs.stages[:-1], inputs.stages[1:], strict=True))
+    inflow: dict[tuple, float] = defaultdict(float)
+    for (q, s, m, t, g), v in received.items():
+        if s in nxt:
+            grade = EXPOSED if q in inputs.adversaries else g
+            inflow[(q, nxt[s], m, t, grade)] += v
+    for (r, s, m, t, g), v in made.items():
+        if s == inputs.first_stage:
+            continue
+        assert v == pytest.approx(inputs.yield_[(s, m)] * inflow.get((r, s, m, t, g), 0.0), abs=TOL), (r, s, m, t, g)
+    # demand: deliveries + stock release - purchase + unmet = demand
+    d = default_result.tables["deliveries"]
+    balance = d.free_t + d.exposed_t + d.stock_release_t - d.stock_purchase_t + d.unmet_t
+    assert (balance - d.demand_t).abs().max() < TOL
+
+
+def test_adversaries_make_only_exposed_output(default_result: Result) -> None:
+    production = default_result.tables["production"]
+    assert set(production[production.country == "CHN"]["grade"]) == {"exposed"}
+
+
+def test_heavy_controls_hold(default_result: Result) -> None:
+    # the default scenario bans DyTb from 2025, re-exports included
+    exposure_by_year = default_result.exposure_by_year
+    assert exposure_by_year[exposure_by_year.material == "DyTb"]["exposed_t"].max() < TOL
+
+
+def test_zero_budget_builds_nothing() -> None:
+    result = solve(variant(budget_usd=0))
+    assert result.status == "optimal"
+    assert result.builds.empty
+
+
+def test_more_budget_never_raises_exposure() -> None:
+    exposures = [exposure(solve(variant(budget_usd=b))) for b in (0, 2e9, 8e9, 30e9)]
+    for low, high in zip(exposures, exposures[1:], strict=False):
+        assert high <= low + 1e-6
+    assert exposures[-1] < exposures[0]
+
+
+def test_total_ban_leaves_no_exposed_deliveries_after_it() -> None:
+    ban = [{"from_year": 2030, "max_share": 0.0}]
+    result = solve(variant(export_controls=ban))
+    exposed = result.exposure_by_year.groupby("year")["exposed_t"].sum()
+    assert exposed[exposed.index >= 2030].max() < TOL
+    assert exposed[exposed.index < 2030].sum() >= 0.0
+
+
+def test_longer_lead_times_never_lower_exposure(default_result: Result) -> None:
+    longer = [{"table": "lead_times", "scale": {"lead_time_years": 1.5}}]
+    slower = solve(variant(overrides=longer))
+    assert slower.status == "optimal"
+    assert exposure(slower) >= exposure(default_result) - 1e-6
+
+
+def test_member_with_capacity_but_no_demand_never_raises_exposure() -> None:
+    base = solve(variant(coalition=["USA", "JPN"]))
+    with_aus = solve(variant(coalition=["USA", "JPN", "AUS"], overrides=[{"table": "demand", "where": {"country": "AUS"}, "set": {"demand_t_per_yr": 0, "low": 0, "high": 0}}]))
+    assert exposure(with_aus) <= exposure(base) + 1e-6
+
+
+def test_result_to_dict_is_json_serialisable(default_result: Result) -> None:
+    import json
+
+    payload = json.loads(json.dumps(default_result.to_dict()))
+    assert payload["model"]["solver_version"]
+    assert payload["scenario_hash"] == default_scenario().content_hash()
+    assert isinstance(pd.DataFrame(payload["builds"]), pd.DataFrame)
