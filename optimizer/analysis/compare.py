@@ -1,10 +1,10 @@
-"""Compare coalitions side by side: N coalitions x M scenarios in one sweep.
+r"""Compare coalitions side by side: N coalitions x M scenarios in one sweep.
 
 Each cell is the scenario solved with its coalition replaced. Within each scenario the
 coalitions are ranked by the LP's own exposure measure, in share-years of each
 coalition's own demand (so coalitions of different size compare fairly),
 
-.. math:: E = \\sum_{m,t} w_m\\,(exposed_{m,t} + \\pi\\, unmet_{m,t}), \\quad w_m = |T| / \\sum_t D_{m,t},
+.. math:: E = \sum_{m,t} w_m\,(exposed_{m,t} + \pi\, unmet_{m,t}), \quad w_m = |T| / \sum_t D_{m,t},
 
 lower first; ties (within 1e-6) go to the cheaper plan. A cell without an allocation
 (error) ranks last.

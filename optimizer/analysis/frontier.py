@@ -1,10 +1,10 @@
-"""The cost-vs-exposure Pareto frontier by the epsilon-constraint method.
+r"""The cost-vs-exposure Pareto frontier by the epsilon-constraint method.
 
 The capital budget is the constraint swept; each point is the lexicographic optimum at
 that budget,
 
-.. math:: E(B) = \\min_x \\{\\, E(x) : capex(x) \\le B \\,\\}, \\quad
-          B_k = B_{min} + \\tfrac{k}{K-1}(B_{max} - B_{min}), \\; k = 0..K-1,
+.. math:: E(B) = \min_x \{\, E(x) : capex(x) \le B \,\}, \quad
+          B_k = B_{min} + \tfrac{k}{K-1}(B_{max} - B_{min}), \; k = 0..K-1,
 
 then the cheapest plan at that exposure. :math:`E(B)` never rises with :math:`B`, and
 :math:`B_{max}` defaults to the capital the unlimited-budget plan spends (its exposure is
@@ -14,8 +14,8 @@ re-solved warm for each budget (the budget is a mutable parameter of the LP).
 The knee is the point farthest from the chord between the first and the last point, with
 both axes scaled to [0, 1]:
 
-.. math:: k^* = \\arg\\max_k \\frac{|(x_k - x_0)(y_K - y_0) - (y_k - y_0)(x_K - x_0)|}
-                {\\sqrt{(x_K - x_0)^2 + (y_K - y_0)^2}}
+.. math:: k^* = \arg\max_k \frac{|(x_k - x_0)(y_K - y_0) - (y_k - y_0)(x_K - x_0)|}
+                {\sqrt{(x_K - x_0)^2 + (y_K - y_0)^2}}
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Monte Carlo over the dataset's low-high ranges, and a one-at-a-time tornado.
+r"""Monte Carlo over the dataset's low-high ranges, and a one-at-a-time tornado.
 
 Ranged values. Every dataset table whose value column is declared ``range_of`` in
 optimizer/data/schema.yaml carries ``low`` and ``high`` (``ore_share_low``/``_high`` for
@@ -16,8 +16,8 @@ inverse CDF of the row's distribution:
 
 * uniform: :math:`x = l + u (h - l)`
 * triangular with mode v (the row's value): with :math:`c = (v - l)/(h - l)`,
-  :math:`x = l + \\sqrt{u (h - l)(v - l)}` if :math:`u < c`, else
-  :math:`x = h - \\sqrt{(1 - u)(h - l)(h - v)}`.
+  :math:`x = l + \sqrt{u (h - l)(v - l)}` if :math:`u < c`, else
+  :math:`x = h - \sqrt{(1 - u)(h - l)(h - v)}`.
 
 Integer columns (lead times) are rounded to the nearest year. Each draw is the base
 scenario plus overrides setting the drawn values; same seed, same draws, same answers.

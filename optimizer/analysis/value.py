@@ -1,4 +1,4 @@
-"""What each member brings: leave-one-out contributions and Shapley values.
+r"""What each member brings: leave-one-out contributions and Shapley values.
 
 The coalition game. The grand coalition N keeps its whole demand in every sub-game; a
 sub-coalition S ⊆ N differs only in whose *assets* the coalition can use. A member
@@ -7,7 +7,7 @@ projects, reserves, stockpile and build sites, and (when the scenario sets per-m
 budgets) its money (its budget is 0). With E(S) the exposure the LP minimises (share-years
 of N's demand, unmet demand at its penalty), the value of S is the exposure it avoids:
 
-.. math:: v(S) = E(\\emptyset) - E(S), \\qquad v(\\emptyset) = 0.
+.. math:: v(S) = E(\emptyset) - E(S), \qquad v(\emptyset) = 0.
 
 Timeline targets are dropped in the game (a missed target would move slack, not exposure).
 Since adding a member's assets only enlarges the feasible set, v is monotone and every
@@ -15,15 +15,15 @@ Shapley value is non-negative (up to solver tolerance).
 
 Shapley value (exact, 2^n solves, n <= 12):
 
-.. math:: \\phi_i = \\sum_{S \\subseteq N \\setminus \\{i\\}}
-          \\frac{|S|!\\,(n-|S|-1)!}{n!}\\,\\big(v(S \\cup \\{i\\}) - v(S)\\big),
-          \\qquad \\sum_i \\phi_i = v(N).
+.. math:: \phi_i = \sum_{S \subseteq N \setminus \{i\}}
+          \frac{|S|!\,(n-|S|-1)!}{n!}\,\big(v(S \cup \{i\}) - v(S)\big),
+          \qquad \sum_i \phi_i = v(N).
 
 Sampled (Castro et al. 2009): P random member orders π; φ_i is the mean of i's marginal
 contribution v(Pre_π(i) ∪ {i}) - v(Pre_π(i)); each order's contributions add up to v(N),
 so the estimates do too; the interval is φ_i ± z s_i / sqrt(P).
 
-Leave-one-out: v(N) - v(N \\ {i}). Suggested burden: member i pays the share
+Leave-one-out: v(N) - v(N \ {i}). Suggested burden: member i pays the share
 max(φ_i, 0) / Σ_j max(φ_j, 0) of the grand coalition's capital (and total) cost.
 """
 
@@ -72,9 +72,9 @@ Mask = int
 
 
 def shapley_exact(n: int, value: dict[Mask, float]) -> list[float]:
-    """Exact Shapley values from v on every subset (bit i of a mask = member i).
+    r"""Exact Shapley values from v on every subset (bit i of a mask = member i).
 
-    .. math:: \\phi_i = \\sum_{S \\not\\ni i} \\frac{|S|!(n-|S|-1)!}{n!}(v(S+i) - v(S))
+    .. math:: \phi_i = \sum_{S \not\ni i} \frac{|S|!(n-|S|-1)!}{n!}(v(S+i) - v(S))
     """
     weights = [math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)]
     phi = []

@@ -1,0 +1,206 @@
+"""Asynchronous jobs: submit, inspect, page, read the result and log, cancel, delete."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+
+from api import runner
+from api.bodies import JSONBodyRoute
+from api.deps import IdempotencyKey, ReadCaller, SessionsDep, SettingsDep, SubmitCaller
+from api.errors import ApiError, coalition_error
+from api.jobs import job_headers, job_public, load_job, not_found, request_hash, submit
+from api.schemas import (
+    JobCreate,
+    JobKind,
+    JobLogPage,
+    JobPage,
+    JobPublic,
+    JobResultPublic,
+    JobState,
+    error_responses,
+)
+from api.storage import repository
+from api.storage.db import transaction
+from api.storage.models import finite_json
+from optimizer.errors import CoalitionError
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=JSONBodyRoute)
+JobId = Annotated[str, "job id"]
+NOT_READY_RETRY_S = 1
+
+
+def build_submission(kind: str, payload: dict, max_time_limit_s: float) -> runner.Submission:
+    """Check and normalise a job's payload; 422 naming `payload.<field>` when it is bad."""
+    try:
+        if kind == runner.SOLVE:
+            return runner.prepare_solve(payload, max_time_limit_s)
+        return runner.prepare_analysis(kind, payload, max_time_limit_s)
+    except CoalitionError as exc:
+        raise coalition_error(exc, prefix="payload") from None
+    except runner.AnalysisUnavailable as exc:
+        raise ApiError(
+            503,
+            "analysis_unavailable",
+            f"this server cannot run '{kind}' jobs yet: {exc}",
+            field="kind",
+        ) from None
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobPublic,
+    responses=error_responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
+)
+def create_job(
+    body: JobCreate,
+    response: Response,
+    caller: SubmitCaller,
+    key: IdempotencyKey,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+) -> JobPublic:
+    """Queue a job (stored before this 202 returns); poll it at `links.self`."""
+    submission = build_submission(body.kind, body.payload, settings.max_time_limit_s)
+    job, created = submit(sessions, settings, caller, submission, request_hash(body.kind, body.payload), key)
+    response.headers.update(job_headers(job))
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return job_public(job)
+
+
+@router.get("", response_model=JobPage, responses=error_responses(401, 403, 422, 503))
+def list_jobs(
+    caller: ReadCaller,
+    sessions: SessionsDep,
+    state: JobState | None = None,
+    kind: JobKind | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> JobPage:
+    """Jobs, newest first, filtered by state and kind."""
+    with sessions() as session:
+        rows, total = repository.list_jobs(session, state, kind, limit, offset)
+    after = offset + len(rows)
+    return JobPage(
+        items=[job_public(job) for job in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=after if after < total else None,
+    )
+
+
+@router.get("/{job_id}", response_model=JobPublic, responses=error_responses(401, 403, 404, 503))
+def get_job(job_id: JobId, caller: ReadCaller, sessions: SessionsDep, response: Response) -> JobPublic:
+    """A job's state, progress, timestamps, attempts and error."""
+    job = load_job(sessions, job_id)
+    response.headers.update(job_headers(job))
+    return job_public(job)
+
+
+@router.get(
+    "/{job_id}/result",
+    response_model=JobResultPublic,
+    responses=error_responses(401, 403, 404, 503)
+    | {409: {"model": error_responses(409)[409]["model"], "description": "Not ready (state given), failed or cancelled."}},
+)
+def get_result(job_id: JobId, caller: ReadCaller, sessions: SessionsDep) -> JSONResponse:
+    """The answer of a succeeded job, with the input, its hash, solver and model versions."""
+    with sessions() as session:
+        job = repository.get_job(session, job_id)
+        if job is None:
+            raise not_found(job_id)
+        stored = repository.get_result(session, job_id) if job.state == repository.SUCCEEDED else None
+    if stored is None:
+        if job.state in (repository.QUEUED, repository.RUNNING):
+            raise ApiError(
+                409,
+                "result_not_ready",
+                f"job {job_id} is {job.state}; poll /v1/jobs/{job_id} until it has succeeded",
+                headers={"Retry-After": str(NOT_READY_RETRY_S)},
+                extra={"state": job.state, "job_id": job_id},
+            )
+        code = {repository.FAILED: "job_failed", repository.CANCELLED: "job_cancelled"}.get(job.state, "no_result")
+        raise ApiError(
+            409, code, f"job {job_id} is {job.state}: it has no result",
+            extra={"state": job.state, "job_id": job_id, "job_error": job.error},
+        )
+    content = {
+        "job_id": job.id,
+        "kind": job.kind,
+        "input": stored.input,
+        "input_hash": stored.input_hash,
+        "solver_name": stored.solver_name,
+        "solver_version": stored.solver_version,
+        "model_version": stored.model_version,
+        "created_at": stored.created_at.isoformat(),
+        "result": finite_json(stored.body),
+    }
+    return JSONResponse(content, headers=job_headers(job))
+
+
+@router.get("/{job_id}/log", response_model=JobLogPage, responses=error_responses(401, 403, 404, 422, 503))
+def get_log(
+    job_id: JobId,
+    caller: ReadCaller,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    offset: Annotated[int, Query(ge=0, description="Byte offset to read from.")] = 0,
+    limit: Annotated[int | None, Query(ge=1, description="Bytes at most (capped by the server).")] = None,
+) -> JobLogPage:
+    """The job's solver and progress log from a byte offset (pages are capped in size)."""
+    size_cap = min(limit or settings.log_page_bytes, settings.log_page_bytes)
+    with sessions() as session:
+        job = repository.get_job(session, job_id)
+        if job is None:
+            raise not_found(job_id)
+        data = repository.read_log(session, job_id, offset, size_cap)
+    next_offset = offset + len(data) if data else min(offset, job.log_size)
+    finished = job.state in repository.FINISHED
+    return JobLogPage(
+        job_id=job_id,
+        offset=offset,
+        next_offset=next_offset,
+        size=job.log_size,
+        complete=finished and next_offset >= job.log_size,
+        text=data.decode("utf-8", errors="replace"),
+    )
+
+
+@router.post(
+    "/{job_id}/cancel",
+    response_model=JobPublic,
+    responses=error_responses(401, 403, 404, 503)
+    | {202: {"model": JobPublic, "description": "Running: the worker stops at its next checkpoint."}},
+)
+def cancel_job(job_id: JobId, caller: SubmitCaller, sessions: SessionsDep, response: Response) -> JobPublic:
+    """Cancel (idempotent): a queued job at once, a running one at its next checkpoint."""
+    with transaction(sessions) as session:
+        job = repository.request_cancel(session, job_id)
+        if job is None:
+            raise not_found(job_id)
+    if job.state == repository.RUNNING:
+        response.status_code = 202
+    return job_public(job)
+
+
+@router.delete(
+    "/{job_id}", status_code=204, response_class=Response, responses=error_responses(401, 403, 404, 409, 503)
+)
+def delete_job(job_id: JobId, caller: SubmitCaller, sessions: SessionsDep) -> Response:
+    """Delete a job with its result and log (a running job must be cancelled first)."""
+    with transaction(sessions) as session:
+        job = repository.get_job(session, job_id)
+        if job is None:
+            raise not_found(job_id)
+        if job.state == repository.RUNNING:
+            raise ApiError(
+                409,
+                "job_running",
+                "the job is running; cancel it first (POST .../cancel), then delete it",
+                extra={"state": job.state, "job_id": job_id},
+            )
+        repository.delete_job(session, job_id)
+    return Response(status_code=204)
