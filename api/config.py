@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     poll_s: float = Field(0.5, gt=0, description="Seconds an idle worker waits between claims.")
     max_attempts: int = Field(3, ge=1, le=20, description="Attempts before a lost job fails.")
 
+    analysis_backend: Literal["local", "dask"] = Field(
+        "local", description="Where analysis sweeps run: in the worker, or on a Dask cluster."
+    )
+    dask_scheduler: str | None = Field(
+        None, description="Dask scheduler address for analysis_backend=dask (e.g. tcp://dask-scheduler:8786)."
+    )
+    analysis_workers: int = Field(
+        1, ge=1, le=64, description="Processes one analysis job may use (local) or ask for (dask)."
+    )
+
     max_body_bytes: int = Field(1_000_000, ge=1_024, description="Largest request body (413).")
     max_json_depth: int = Field(32, ge=4, le=1_000, description="Deepest JSON nesting accepted.")
     log_max_bytes: int = Field(2_000_000, ge=1_024, description="Stored log per job, at most.")

@@ -125,16 +125,29 @@ def issue_field(location: str, root: str = "scenario", prefix: str = "") -> str:
     return joined or "body"
 
 
-def coalition_error(exc: CoalitionError, prefix: str = "") -> ApiError:
-    """A library input error as a 422 naming each field (relative to the request body)."""
+def coalition_error(exc: CoalitionError, prefix: str = "", root: str = "scenario") -> ApiError:
+    """A library input error as a 422 naming each field (relative to the request body).
+
+    Library locations start with `root` (`scenario.coalition`; analysis requests validated
+    by the service use `payload.`); it is replaced by `prefix`.
+    """
     if isinstance(exc, ScenarioError):
-        pairs = [(issue_field(i.location, prefix=prefix), i.message) for i in exc.issues]
+        pairs = [(_field(i.location, root, prefix), i.message) for i in exc.issues]
     elif isinstance(exc, DatasetError):
         field = issue_field("dataset", prefix=prefix)
         pairs = [(field, f"dataset refused: {issue}") for issue in exc.issues[:50]]
     else:
         pairs = [(prefix or "body", str(exc))]
     return invalid(pairs or [(prefix or "body", str(exc))])
+
+
+def _field(location: str, root: str, prefix: str) -> str:
+    """Map a location under `root` (or under `scenario`, as the library names it) to the body."""
+    if location == root or location.startswith(root + "."):
+        return issue_field(location, root=root, prefix=prefix)
+    if root != "scenario" and (location == "scenario" or location.startswith("scenario.")):
+        return issue_field(location, root="__none__", prefix=prefix)
+    return issue_field(location, root=root, prefix=prefix)
 
 
 def validation_fields(errors: Sequence[Any]) -> list[tuple[str, str]]:

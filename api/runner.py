@@ -39,7 +39,7 @@ class JobCancelled(Exception):  # noqa: N818 - a signal, not a fault
     """Raised at a checkpoint when the job's cancel flag (or a shutdown) is set."""
 
 
-class AnalysisUnavailable(RuntimeError):
+class AnalysisUnavailableError(RuntimeError):
     """`optimizer.analysis` is not installed in this deployment."""
 
 
@@ -70,13 +70,13 @@ def canonical_hash(value: Any) -> str:
 
 
 def analysis_module() -> Any:
-    """`optimizer.analysis`, or AnalysisUnavailable when it is not there."""
+    """`optimizer.analysis`, or AnalysisUnavailableError when it is not there."""
     try:
         import optimizer.analysis as analysis
     except ImportError as exc:
-        raise AnalysisUnavailable(f"optimizer.analysis cannot be imported: {exc}") from exc
+        raise AnalysisUnavailableError(f"optimizer.analysis cannot be imported: {exc}") from exc
     if not hasattr(analysis, "run_analysis"):
-        raise AnalysisUnavailable("optimizer.analysis has no run_analysis")
+        raise AnalysisUnavailableError("optimizer.analysis has no run_analysis")
     return analysis
 
 
@@ -84,7 +84,7 @@ def request_model(kind: str) -> type[BaseModel] | None:
     """The pydantic request model of an analysis kind, if the analysis module declares one."""
     try:
         models = getattr(analysis_module(), "REQUEST_MODELS", {})
-    except AnalysisUnavailable:
+    except AnalysisUnavailableError:
         return None
     model = models.get(kind)
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
@@ -155,12 +155,42 @@ def _clamp_nested(value: Any, max_time_limit_s: float, path: str, limits: list[f
             _clamp_nested(item, max_time_limit_s, f"{path}.{index}", limits)
 
 
-def prepare_analysis(kind: str, data: Any, max_time_limit_s: float) -> Submission:
-    """Validate an analysis request with its declared model and clamp the solver limits in it."""
+@dataclass(frozen=True)
+class SweepPolicy:
+    """Where the server runs analysis sweeps; clients cannot choose (no scheduler addresses)."""
+
+    backend: str = "local"
+    scheduler: str | None = None
+    max_workers: int = 1
+
+
+def _apply_policy(payload: dict[str, Any], policy: SweepPolicy) -> None:
+    """Override backend/scheduler/workers in a validated analysis payload."""
+    issues = []
+    if payload.get("scheduler") not in (None, policy.scheduler):
+        issues.append(InputIssue("payload.scheduler", "set by the server; leave it out"))
+    if payload.get("backend", policy.backend) not in ("local", policy.backend):
+        issues.append(
+            InputIssue("payload.backend", f"this server runs sweeps on '{policy.backend}'; leave it out")
+        )
+    if issues:
+        raise ScenarioError(issues)
+    if "backend" in payload:
+        payload["backend"] = policy.backend
+    if "scheduler" in payload:
+        payload["scheduler"] = policy.scheduler if policy.backend == "dask" else None
+    if "workers" in payload:
+        payload["workers"] = max(1, min(int(payload["workers"] or 1), policy.max_workers))
+
+
+def prepare_analysis(
+    kind: str, data: Any, max_time_limit_s: float, policy: SweepPolicy | None = None
+) -> Submission:
+    """Validate an analysis request, clamp its solver limits, apply the sweep policy."""
     model = request_model(kind)
     if model is None:
-        analysis_module()  # raises AnalysisUnavailable when the module is missing
-        raise AnalysisUnavailable(f"optimizer.analysis declares no request model for '{kind}'")
+        analysis_module()  # raises AnalysisUnavailableError when the module is missing
+        raise AnalysisUnavailableError(f"optimizer.analysis declares no request model for '{kind}'")
     if not isinstance(data, dict):
         raise ScenarioError("payload must be a JSON object", location="payload")
     try:
@@ -168,24 +198,80 @@ def prepare_analysis(kind: str, data: Any, max_time_limit_s: float) -> Submissio
     except ValidationError as exc:
         raise ScenarioError(validation_issues(exc, prefix="payload")) from exc
     payload = validated.model_dump(mode="json")
+    _apply_policy(payload, policy or SweepPolicy())
     limits: list[float] = []
     _clamp_nested(payload, max_time_limit_s, "payload", limits)
-    for scenario_data in _scenarios_in(payload):
-        check_against_dataset(Scenario.model_validate(scenario_data))
+    _check_analysis_inputs(payload)
     effective = max(limits) if limits else None
     return Submission(kind, payload, canonical_hash(payload), effective)
 
 
-def _scenarios_in(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """Scenario mappings directly inside an analysis payload (`scenario`, `scenarios`)."""
-    found: list[dict[str, Any]] = []
+def _scenarios_in(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(path, scenario mapping) of the scenarios directly inside an analysis payload."""
+    found: list[tuple[str, dict[str, Any]]] = []
     single = payload.get("scenario")
     if isinstance(single, dict) and "options" in single:
-        found.append(single)
+        found.append(("payload.scenario", single))
     several = payload.get("scenarios")
     if isinstance(several, list):
-        found += [item for item in several if isinstance(item, dict) and "options" in item]
+        found += [
+            (f"payload.scenarios.{index}", item)
+            for index, item in enumerate(several)
+            if isinstance(item, dict) and "options" in item
+        ]
     return found
+
+
+def _relocated(exc: ScenarioError, path: str) -> ScenarioError:
+    """The same issues with `scenario.` replaced by the scenario's path in the payload."""
+    return ScenarioError(
+        [
+            InputIssue(path + issue.location.removeprefix("scenario"), issue.message)
+            if issue.location.startswith("scenario")
+            else issue
+            for issue in exc.issues
+        ]
+    )
+
+
+def _check_analysis_inputs(payload: dict[str, Any]) -> None:
+    """Dataset checks of an analysis payload: every coalition named, and every scenario in it.
+
+    When the payload names coalitions (compare's `coalitions`, the others' `coalition`),
+    they replace the scenarios' own, which are then not checked.
+    """
+    from optimizer.data.registry import get_dataset
+    from optimizer.scenario import resolve_coalition
+
+    issues: list[InputIssue] = []
+    base = payload.get("scenario")
+    named: list[tuple[str, Any]] = []
+    if payload.get("coalition") is not None:
+        named.append(("payload.coalition", payload["coalition"]))
+    for index, coalition in enumerate(payload.get("coalitions") or []):
+        named.append((f"payload.coalitions.{index}", coalition))
+    replacement: list[str] | None = None
+    if named and isinstance(base, dict):
+        try:
+            dataset = get_dataset(str(base.get("dataset")), allow_paths=False)
+        except ScenarioError as exc:
+            raise _relocated(exc, "payload.scenario") from None
+        for path, coalition in named:
+            try:
+                members = resolve_coalition(coalition, dataset)
+                replacement = replacement or members
+            except ScenarioError as exc:
+                issues += [InputIssue(path, issue.message) for issue in exc.issues]
+    for path, data in _scenarios_in(payload):
+        if named and replacement is None:
+            break  # no usable coalition to check the scenarios with; its issues are listed
+        checked = {**data, "coalition": replacement} if replacement else data
+        try:
+            check_against_dataset(Scenario.model_validate(checked))
+        except ScenarioError as exc:
+            issues += _relocated(exc, path).issues
+    if issues:
+        raise ScenarioError(issues)
 
 
 # --- execution (in a worker) ---------------------------------------------------------
@@ -196,7 +282,13 @@ def execute(kind: str, payload: dict[str, Any], progress: Progress, should_cance
     if kind == SOLVE:
         return _execute_solve(payload, progress, should_cancel)
     analysis = analysis_module()
-    body = analysis.run_analysis(kind, payload, progress=progress, should_cancel=should_cancel)
+    cancelled = getattr(analysis, "AnalysisCancelled", JobCancelled)
+    try:
+        body = analysis.run_analysis(
+            kind, payload, progress=progress, should_cancel=should_cancel, allow_paths=False
+        )
+    except cancelled as exc:
+        raise JobCancelled from exc
     if should_cancel():
         raise JobCancelled
     return Outcome(body=body, input=payload, input_hash=canonical_hash(payload), result_status=None)

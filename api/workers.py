@@ -182,7 +182,7 @@ class JobWorker:
 
             api_error = coalition_error(exc, prefix="payload")
             error = {"code": "invalid_input", "message": api_error.message, "fields": api_error.fields}
-        except runner.AnalysisUnavailable as exc:
+        except runner.AnalysisUnavailableError as exc:
             error = {"code": "analysis_unavailable", "message": str(exc)}
         except Exception as exc:
             logger.exception("job %s failed unexpectedly", claimed.id)

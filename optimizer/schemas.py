@@ -132,6 +132,13 @@ class SolveOptions(StrictModel):
         default_factory=dict, description="Raw HiGHS options, e.g. {simplex_strategy: 4}."
     )
     duals: bool = Field(True, description="Compute the bottleneck report from duals.")
+    cost_phase_start: Literal["cold", "warm"] = Field(
+        "cold",
+        description=(
+            "How the lexicographic cost phase starts: from scratch (measured faster on the shipped"
+            " scenarios, docs/performance.md) or from the exposure phase's basis."
+        ),
+    )
 
 
 class Scenario(StrictModel):

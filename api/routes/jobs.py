@@ -7,10 +7,12 @@ from fastapi.responses import JSONResponse
 
 from api import runner
 from api.bodies import JSONBodyRoute
+from api.config import Settings
 from api.deps import IdempotencyKey, ReadCaller, SessionsDep, SettingsDep, SubmitCaller
 from api.errors import ApiError, coalition_error
 from api.jobs import job_headers, job_public, load_job, not_found, request_hash, submit
 from api.schemas import (
+    ErrorResponse,
     JobCreate,
     JobKind,
     JobLogPage,
@@ -30,21 +32,28 @@ JobId = Annotated[str, "job id"]
 NOT_READY_RETRY_S = 1
 
 
-def build_submission(kind: str, payload: dict, max_time_limit_s: float) -> runner.Submission:
-    """Check and normalise a job's payload; 422 naming `payload.<field>` when it is bad."""
+def build_submission(
+    kind: str, payload: dict, settings: Settings, prefix: str = "payload"
+) -> runner.Submission:
+    """Check and normalise a job's payload; 422 naming the field (under `prefix`) when bad."""
     try:
         if kind == runner.SOLVE:
-            return runner.prepare_solve(payload, max_time_limit_s)
-        return runner.prepare_analysis(kind, payload, max_time_limit_s)
+            return runner.prepare_solve(payload, settings.max_time_limit_s)
+        return runner.prepare_analysis(kind, payload, settings.max_time_limit_s, sweep_policy(settings))
     except CoalitionError as exc:
-        raise coalition_error(exc, prefix="payload") from None
-    except runner.AnalysisUnavailable as exc:
+        raise coalition_error(exc, prefix=prefix, root="payload" if kind != runner.SOLVE else "scenario") from None
+    except runner.AnalysisUnavailableError as exc:
         raise ApiError(
             503,
             "analysis_unavailable",
-            f"this server cannot run '{kind}' jobs yet: {exc}",
+            f"this server cannot run '{kind}' jobs: {exc}",
             field="kind",
         ) from None
+
+
+def sweep_policy(settings: Settings) -> runner.SweepPolicy:
+    """Where analysis sweeps run on this server."""
+    return runner.SweepPolicy(settings.analysis_backend, settings.dask_scheduler, settings.analysis_workers)
 
 
 @router.post(
@@ -62,7 +71,7 @@ def create_job(
     sessions: SessionsDep,
 ) -> JobPublic:
     """Queue a job (stored before this 202 returns); poll it at `links.self`."""
-    submission = build_submission(body.kind, body.payload, settings.max_time_limit_s)
+    submission = build_submission(body.kind, body.payload, settings)
     job, created = submit(sessions, settings, caller, submission, request_hash(body.kind, body.payload), key)
     response.headers.update(job_headers(job))
     if not created:
@@ -104,7 +113,7 @@ def get_job(job_id: JobId, caller: ReadCaller, sessions: SessionsDep, response: 
     "/{job_id}/result",
     response_model=JobResultPublic,
     responses=error_responses(401, 403, 404, 503)
-    | {409: {"model": error_responses(409)[409]["model"], "description": "Not ready (state given), failed or cancelled."}},
+    | {409: {"model": ErrorResponse, "description": "Not ready (state given), failed or cancelled."}},
 )
 def get_result(job_id: JobId, caller: ReadCaller, sessions: SessionsDep) -> JSONResponse:
     """The answer of a succeeded job, with the input, its hash, solver and model versions."""
@@ -122,7 +131,8 @@ def get_result(job_id: JobId, caller: ReadCaller, sessions: SessionsDep) -> JSON
                 headers={"Retry-After": str(NOT_READY_RETRY_S)},
                 extra={"state": job.state, "job_id": job_id},
             )
-        code = {repository.FAILED: "job_failed", repository.CANCELLED: "job_cancelled"}.get(job.state, "no_result")
+        codes = {repository.FAILED: "job_failed", repository.CANCELLED: "job_cancelled"}
+        code = codes.get(job.state, "no_result")
         raise ApiError(
             409, code, f"job {job_id} is {job.state}: it has no result",
             extra={"state": job.state, "job_id": job_id, "job_error": job.error},

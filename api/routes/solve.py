@@ -13,7 +13,7 @@ from api.bodies import JSONBodyRoute
 from api.deps import SessionsDep, SettingsDep, SubmitCaller
 from api.errors import error_response
 from api.jobs import SYNC_PRIORITY, job_headers, job_public, load_job, request_hash, submit
-from api.schemas import SOLVE_EXAMPLE, JobPublic, error_responses
+from api.schemas import SOLVE_EXAMPLE, ErrorResponse, JobPublic, error_responses
 from api.storage import repository
 from api.storage.db import transaction
 from api.storage.models import Job, finite_json
@@ -89,7 +89,7 @@ def _finished_response(job: Job, sessions: SessionsDep) -> JSONResponse:
     responses=error_responses(400, 401, 403, 413, 415, 422, 429, 503)
     | {
         202: {"model": JobPublic, "description": "Still running at the wait deadline: poll the job."},
-        409: {"model": error_responses(409)[409]["model"], "description": "The solve was cancelled."},
+        409: {"model": ErrorResponse, "description": "The solve was cancelled."},
     },
 )
 async def solve(

@@ -1,5 +1,7 @@
-"""Analytics over the coalition LP: compare coalitions, the cost-exposure frontier, member
-value (Shapley), Monte Carlo uncertainty and stress tests, all run through one sweep engine.
+"""Analytics over the coalition LP, all run through one sweep engine.
+
+Compare coalitions, the cost-exposure frontier, member value (Shapley), Monte Carlo
+uncertainty and stress tests.
 
     >>> from optimizer.analysis import run_analysis
     >>> run_analysis("compare", {"coalitions": ["five_eyes", "quad"]})["ranking"]

@@ -25,9 +25,7 @@ def coalition_label(spec: str | list[str]) -> str:
     return spec if isinstance(spec, str) else "+".join(spec)
 
 
-def resolve_members(
-    spec: str | list[str] | None, scenario: Scenario, dataset: Dataset, location: str
-) -> list[str]:
+def resolve_members(spec: str | list[str] | None, scenario: Scenario, dataset: Dataset, location: str) -> list[str]:
     """Member codes of a coalition spec, refusing empty, unknown and adversary members."""
     from optimizer.scenario import resolve_coalition
 

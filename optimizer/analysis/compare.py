@@ -112,8 +112,9 @@ def compare(
         for i, (spec, c_name) in enumerate(zip(request.coalitions, coalition_names, strict=True)):
             members = resolve_members(spec, scenario, dataset, f"coalitions.{i}")
             variant = for_coalition(scenario, members, spec)
-            items.append(SweepItem(key=f"{c_name}|{s_name}", scenario=scenario_payload(variant),
-                                   allow_paths=allow_paths))
+            items.append(
+                SweepItem(key=f"{c_name}|{s_name}", scenario=scenario_payload(variant), allow_paths=allow_paths)
+            )
             cells_meta.append((c_name, members, s_name))
     with engine_for(request) as engine:
         sweep = checked(engine.run(items, progress=progress, should_cancel=should_cancel))

@@ -128,7 +128,8 @@ def frontier(
     sweeps = []
     with engine_for(request) as engine:
         unlimited_item = SweepItem(
-            key="unlimited", scenario=scenario_payload(with_changes(scenario, budget_usd=None)),
+            key="unlimited",
+            scenario=scenario_payload(with_changes(scenario, budget_usd=None)),
             allow_paths=allow_paths,
         )
         first = checked(
@@ -149,8 +150,7 @@ def frontier(
             top = max(unlimited.capex_usd * (1 + TOP_MARGIN), request.budget_min_usd)
         budgets = [float(b) for b in np.linspace(request.budget_min_usd, top, request.points)]
         items = [
-            SweepItem(key=f"budgets-{i}", scenario=scenario_payload(scenario), budgets=chunk,
-                      allow_paths=allow_paths)
+            SweepItem(key=f"budgets-{i}", scenario=scenario_payload(scenario), budgets=chunk, allow_paths=allow_paths)
             for i, chunk in enumerate(_chunks(budgets, request.workers))
         ]
 
@@ -167,5 +167,6 @@ def frontier(
         else:  # the whole chunk failed (e.g. the model could not be built)
             points += [_point(None, item.status, item.message, b) for b in work.budgets or []]
     knee = _annotate(points)
-    return FrontierResult(coalition=members, points=points, unlimited=unlimited, knee_index=knee,
-                          meta=meta(request, sweeps))
+    return FrontierResult(
+        coalition=members, points=points, unlimited=unlimited, knee_index=knee, meta=meta(request, sweeps)
+    )

@@ -1,5 +1,6 @@
-"""Scenario overrides the analyses generate: remove a member's assets, cut a country off,
-set single rows to drawn values.
+"""Scenario overrides the analyses generate.
+
+They remove a member's assets, cut a country off, or set single rows to drawn values.
 
 Everything an analysis changes in the data travels as ordinary scenario `overrides`, so a
 sweep item stays a plain scenario that any worker can rebuild.
@@ -101,12 +102,17 @@ def no_build_sites(dataset: Dataset, country: str, note: str) -> list[OverrideDi
                 "scale": {"max_build_t_per_yr": 0.0, "low": 0.0, "high": 0.0},
             }
         )
-        have = {
-            (r.stage, r.material) for r in limits.itertuples() if r.country == country
-        }
+        have = {(r.stage, r.material) for r in limits.itertuples() if r.country == country}
     rows = [
-        {"stage": s, "material": m, "country": country, "max_build_t_per_yr": 0.0, "low": None, "high": None,
-         **provenance(note)}
+        {
+            "stage": s,
+            "material": m,
+            "country": country,
+            "max_build_t_per_yr": 0.0,
+            "low": None,
+            "high": None,
+            **provenance(note),
+        }
         for s in dataset.stages
         for m in dataset.materials
         if (s, m) not in have
@@ -151,8 +157,7 @@ def third_party_cutoff(dataset: Dataset, country: str, note: str) -> list[Overri
             {
                 "table": "third_party",
                 "add_rows": [
-                    {"country": country, "max_share_to_coalition": 0.0, "low": None, "high": None,
-                     **provenance(note)}
+                    {"country": country, "max_share_to_coalition": 0.0, "low": None, "high": None, **provenance(note)}
                 ],
             }
         )

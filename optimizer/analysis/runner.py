@@ -47,7 +47,9 @@ def validate_request(kind: str, payload: Any) -> BaseModel:
     if payload is None:
         payload = {}
     if not isinstance(payload, dict):
-        raise ScenarioError(f"the request must be a mapping of fields, got {type(payload).__name__}", location="request")
+        raise ScenarioError(
+            f"the request must be a mapping of fields, got {type(payload).__name__}", location="request"
+        )
     try:
         return model.model_validate(payload)
     except ValidationError as exc:

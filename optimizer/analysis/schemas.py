@@ -48,9 +48,7 @@ class AnalysisRequest(StrictModel):
         max_length=500,
         description="Dask scheduler address, e.g. tcp://dask-scheduler:8786 (none = a LocalCluster).",
     )
-    workers: int = Field(
-        2, ge=1, le=64, description="Worker processes (local pool, or the LocalCluster's workers)."
-    )
+    workers: int = Field(2, ge=1, le=64, description="Worker processes (local pool, or the LocalCluster's workers).")
 
     @model_validator(mode="after")
     def _scheduler_needs_dask(self) -> AnalysisRequest:
@@ -71,8 +69,7 @@ class CompareRequest(AnalysisRequest):
         default_factory=list,
         max_length=MAX_SCENARIOS,
         description=(
-            "Scenarios to run each coalition on (their coalition field is replaced);"
-            " empty = the base scenario alone."
+            "Scenarios to run each coalition on (their coalition field is replaced); empty = the base scenario alone."
         ),
     )
 
@@ -110,9 +107,7 @@ class ValueRequest(AnalysisRequest):
             " orders with a confidence interval; auto: exact when allowed, else sampled."
         ),
     )
-    permutations: int = Field(
-        200, ge=10, le=5_000, description="Sampled method: random member orders drawn."
-    )
+    permutations: int = Field(200, ge=10, le=5_000, description="Sampled method: random member orders drawn.")
     seed: int = Field(0, ge=0, le=MAX_SEED, description="Sampled method: random seed.")
     confidence: float = Field(0.95, ge=0.5, le=0.999, description="Sampled method: interval level.")
 
@@ -208,8 +203,7 @@ class StressRequest(AnalysisRequest):
         min_length=1,
         max_length=MAX_STRESSES,
         description=(
-            "Named stress scenarios (see `coalition stress --list`) or custom specs;"
-            " none = the standard set."
+            "Named stress scenarios (see `coalition stress --list`) or custom specs; none = the standard set."
         ),
     )
 
@@ -253,9 +247,7 @@ class CompareCell(BaseModel):
     exposed_share_by_year: list[dict[str, Any]] = Field(
         default_factory=list, description="year, material, exposed_share, unmet_share."
     )
-    capacity_by_stage: dict[str, float] = Field(
-        default_factory=dict, description="New capacity built, t/yr, by stage."
-    )
+    capacity_by_stage: dict[str, float] = Field(default_factory=dict, description="New capacity built, t/yr, by stage.")
     builds_by_host: list[dict[str, Any]] = Field(
         default_factory=list, description="country, stage, capacity_t_per_yr, capex_usd."
     )

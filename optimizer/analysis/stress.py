@@ -113,9 +113,7 @@ def describe(spec: Stress, scenario: Scenario) -> str:
     return f"coalition demand for {materials} x {spec.factor:g}"
 
 
-def apply_stress(
-    spec: Stress, base: Scenario, dataset: Dataset, members: list[str], location: str
-) -> Scenario:
+def apply_stress(spec: Stress, base: Scenario, dataset: Dataset, members: list[str], location: str) -> Scenario:
     """The base scenario with the disruption applied (ScenarioError naming the field if invalid)."""
     overrides: list[dict[str, Any]] = []
     controls = base.model_dump(mode="json")["export_controls"]
@@ -130,8 +128,14 @@ def apply_stress(
         if issues:
             raise ScenarioError(issues)
         controls.append(
-            {"from_year": start, "to_year": spec.to_year, "stages": spec.stages, "materials": spec.materials,
-             "max_share": spec.max_share, "include_reexports": spec.include_reexports}
+            {
+                "from_year": start,
+                "to_year": spec.to_year,
+                "stages": spec.stages,
+                "materials": spec.materials,
+                "max_share": spec.max_share,
+                "include_reexports": spec.include_reexports,
+            }
         )
     elif isinstance(spec, CountryCutoffStress):
         code = spec.country
@@ -150,10 +154,13 @@ def apply_stress(
         if rows.empty:
             known = sorted(set(projects["project"]))
             raise ScenarioError(
-                f"no project named '{spec.project}'" + (f"; projects: {known[:20]}" if known else "; the dataset has none"),
+                f"no project named '{spec.project}'"
+                + (f"; projects: {known[:20]}" if known else "; the dataset has none"),
                 location=f"{location}.project",
             )
-        updates = {i: {"online_year": min(int(r.online_year) + spec.years, MAX_ONLINE_YEAR)} for i, r in rows.iterrows()}
+        updates = {
+            i: {"online_year": min(int(r.online_year) + spec.years, MAX_ONLINE_YEAR)} for i, r in rows.iterrows()
+        }
         overrides = row_overrides(dataset, "projects", updates)
     elif isinstance(spec, CapacityLossStress):
         issues = _unknown(spec.stages, dataset.stages, f"{location}.stages")
@@ -167,8 +174,11 @@ def apply_stress(
             for stage in spec.stages or dataset.stages:
                 if ((frame["country"] == spec.country) & (frame["stage"] == stage)).any():
                     overrides.append(
-                        {"table": table, "where": {"country": spec.country, "stage": stage},
-                         "scale": {"capacity_t_per_yr": keep, "low": keep, "high": keep}}
+                        {
+                            "table": table,
+                            "where": {"country": spec.country, "stage": stage},
+                            "scale": {"capacity_t_per_yr": keep, "low": keep, "high": keep},
+                        }
                     )
         if not overrides:
             raise ScenarioError(f"{spec.country} has no capacity to lose", location=f"{location}.country")
@@ -180,8 +190,11 @@ def apply_stress(
         for m in spec.materials or dataset.materials:
             if (demand["material"] == m).any():
                 overrides.append(
-                    {"table": "demand", "where": {"material": m},
-                     "scale": {"demand_t_per_yr": spec.factor, "low": spec.factor, "high": spec.factor}}
+                    {
+                        "table": "demand",
+                        "where": {"material": m},
+                        "scale": {"demand_t_per_yr": spec.factor, "low": spec.factor, "high": spec.factor},
+                    }
                 )
     check_count(len(base.overrides), overrides, location)
     return with_changes(
@@ -249,7 +262,9 @@ def stress(
             spec = named.get(entry.strip().lower())
             if spec is None:
                 shown = ", ".join(sorted(named)[:40])
-                issues.append(InputIssue(f"stresses.{i}", f"unknown stress scenario '{entry}'; named stresses: {shown}"))
+                issues.append(
+                    InputIssue(f"stresses.{i}", f"unknown stress scenario '{entry}'; named stresses: {shown}")
+                )
                 continue
             specs.append((entry.strip().lower(), spec))
         else:
@@ -260,8 +275,11 @@ def stress(
     for i, (name, spec) in enumerate(specs):
         location = f"stresses.{i}"
         items.append(
-            SweepItem(key=f"{i}:{name}", scenario=scenario_payload(apply_stress(spec, base, dataset, members, location)),
-                      allow_paths=allow_paths)
+            SweepItem(
+                key=f"{i}:{name}",
+                scenario=scenario_payload(apply_stress(spec, base, dataset, members, location)),
+                allow_paths=allow_paths,
+            )
         )
     with engine_for(request) as engine:
         sweep = checked(engine.run(items, progress=progress, should_cancel=should_cancel))

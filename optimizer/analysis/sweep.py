@@ -12,8 +12,9 @@ Backends:
 * ``dask``: a Dask distributed ``Client`` on ``scheduler`` (``tcp://host:8786``) or, when no
   address is given, on a ``LocalCluster`` of ``workers`` single-threaded workers.
 
-Every item is solved with HiGHS ``threads=1`` whatever the scenario says, so that workers
-do not compete for cores and both backends compute exactly the same numbers. Each item has
+Every item is solved with HiGHS ``threads=1`` (and without duals) whatever the scenario
+says, so that workers do not compete for cores and both backends compute exactly the same
+numbers. Each item has
 its own status: ``ok``, ``infeasible`` (with the model's explanation), ``error`` (with the
 message) or ``cancelled``; one failed item never fails the sweep. Results come back in item
 order whatever the completion order.
@@ -196,9 +197,11 @@ def status_of(d: Digest) -> tuple[ItemStatus, str]:
     return "error", d.message or f"solver status {d.solver_status}"
 
 
-def _one_thread(scenario: dict[str, Any]) -> dict[str, Any]:
+def sweep_options(scenario: dict[str, Any]) -> dict[str, Any]:
+    """HiGHS on one thread, and no duals (a digest does not use them)."""
     options = dict(scenario.get("options") or {})
     options["threads"] = 1
+    options["duals"] = False
     return {**scenario, "options": options}
 
 
@@ -214,7 +217,7 @@ def solve_item(item: dict[str, Any]) -> dict[str, Any]:
     key = str(item.get("key", "?"))
     try:
         work = SweepItem.model_validate(item)
-        scenario = Scenario.from_data(_one_thread(work.scenario))
+        scenario = Scenario.from_data(sweep_options(work.scenario))
         if work.budgets is None:
             result = solve_prepared(prepare(scenario, allow_paths=work.allow_paths))
             d = digest(result, scenario.budget_usd)
@@ -223,9 +226,7 @@ def solve_item(item: dict[str, Any]) -> dict[str, Any]:
         if not work.budgets:
             raise ValueError("a budget sweep item needs at least one budget")
         # The budget row exists only when the scenario has a budget: build with the largest.
-        scenario = Scenario.from_data(
-            {**scenario.model_dump(mode="json"), "budget_usd": max(work.budgets)}
-        )
+        scenario = Scenario.from_data({**scenario.model_dump(mode="json"), "budget_usd": max(work.budgets)})
         prepared = prepare(scenario, allow_paths=work.allow_paths)
         points = []
         for budget in work.budgets:
@@ -239,9 +240,7 @@ def solve_item(item: dict[str, Any]) -> dict[str, Any]:
         return ItemResult(key=key, status="error", message=str(exc)).model_dump(mode="json")
     except Exception as exc:  # a fault in one item must not end the sweep
         logger.exception("sweep item %s failed", key)
-        return ItemResult(key=key, status="error", message=f"{type(exc).__name__}: {exc}").model_dump(
-            mode="json"
-        )
+        return ItemResult(key=key, status="error", message=f"{type(exc).__name__}: {exc}").model_dump(mode="json")
 
 
 # --- the driver side --------------------------------------------------------------------
@@ -324,7 +323,11 @@ class SweepEngine:
         seconds = time.perf_counter() - start
         logger.info(
             "sweep of %d items on %s (%d workers): %.2fs%s",
-            total, self.backend, self.workers, seconds, " (cancelled)" if cancelled else "",
+            total,
+            self.backend,
+            self.workers,
+            seconds,
+            " (cancelled)" if cancelled else "",
         )
         return SweepResult(items=results, cancelled=cancelled, seconds=seconds)
 
@@ -342,9 +345,7 @@ class SweepEngine:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
-            )
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 
     def _run_pool(

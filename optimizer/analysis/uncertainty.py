@@ -148,8 +148,15 @@ def _percentiles(values: list[float]) -> Percentiles | None:
     a = np.asarray(values, dtype=float)
     p = np.percentile(a, PERCENTILES)
     return Percentiles(
-        mean=float(a.mean()), std=float(a.std(ddof=1)) if len(a) > 1 else 0.0, min=float(a.min()),
-        p5=float(p[0]), p25=float(p[1]), p50=float(p[2]), p75=float(p[3]), p95=float(p[4]), max=float(a.max()),
+        mean=float(a.mean()),
+        std=float(a.std(ddof=1)) if len(a) > 1 else 0.0,
+        min=float(a.min()),
+        p5=float(p[0]),
+        p25=float(p[1]),
+        p50=float(p[2]),
+        p75=float(p[3]),
+        p95=float(p[4]),
+        max=float(a.max()),
     )
 
 
@@ -287,8 +294,13 @@ def _tornado(groups: list[str], counts: dict[str, int], results: dict[str, ItemR
         c_low, c_high = get(f"low:{g}", "cost_usd"), get(f"high:{g}", "cost_usd")
         bars.append(
             TornadoBar(
-                group=g, rows=counts[g], exposure_low=e_low, exposure_high=e_high,
-                exposure_swing=swing(e_low, e_high), cost_low_usd=c_low, cost_high_usd=c_high,
+                group=g,
+                rows=counts[g],
+                exposure_low=e_low,
+                exposure_high=e_high,
+                exposure_swing=swing(e_low, e_high),
+                cost_low_usd=c_low,
+                cost_high_usd=c_high,
                 cost_swing_usd=swing(c_low, c_high),
             )
         )

@@ -24,7 +24,9 @@ contribution v(Pre_π(i) ∪ {i}) - v(Pre_π(i)); each order's contributions add
 so the estimates do too; the interval is φ_i ± z s_i / sqrt(P).
 
 Leave-one-out: v(N) - v(N \ {i}). Suggested burden: member i pays the share
-max(φ_i, 0) / Σ_j max(φ_j, 0) of the grand coalition's capital (and total) cost.
+max(φ_i, 0) / Σ_j max(φ_j, 0) of the grand coalition's capital (and total) cost, taken from
+the plan of the scenario as given (lexicographic, targets kept). E(S) itself is found by one
+exposure-only solve per subset (weighted mode with cost weight 0), which is exact.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from optimizer.analysis.common import (
     engine_for,
     for_coalition,
     meta,
+    metric,
     resolve_members,
     scenario_payload,
     with_changes,
@@ -81,9 +84,7 @@ def shapley_exact(n: int, value: dict[Mask, float]) -> list[float]:
     for i in range(n):
         bit = 1 << i
         terms = [
-            weights[mask.bit_count()] * (value[mask | bit] - value[mask])
-            for mask in range(1 << n)
-            if not mask & bit
+            weights[mask.bit_count()] * (value[mask | bit] - value[mask]) for mask in range(1 << n) if not mask & bit
         ]
         phi.append(math.fsum(terms))
     return phi
@@ -164,13 +165,21 @@ def member_value(
             f"the coalition has {n} members; the value analysis allows at most {MAX_SAMPLED_MEMBERS}",
             location="coalition",
         )
-    base = for_coalition(request.scenario, members, request.coalition or request.scenario.coalition)
-    base = with_changes(base, targets=[])
+    grand = for_coalition(request.scenario, members, request.coalition or request.scenario.coalition)
+    # The game needs only E(S): one exposure-only solve (weighted mode, cost weight 0) is exact
+    # and four times faster than exposure-then-cost. The plan's cost comes from one
+    # lexicographic solve of the grand coalition as the scenario asks.
+    base = with_changes(
+        grand,
+        targets=[],
+        objective={**grand.objective.model_dump(mode="json"), "mode": "weighted", "cost_weight_per_musd": 0.0},
+    )
     removals = {m: remove_assets(dataset, m, f"value game: {m} outside the sub-coalition") for m in members}
     check_count(len(base.overrides), [o for m in members for o in removals[m]], "coalition")
     orders = sample_orders(n, request.permutations, request.seed) if method == "sampled" else []
     masks = _needed_masks(n, method, orders)
-    items = [
+    items = [SweepItem(key="grand-plan", scenario=scenario_payload(grand), allow_paths=allow_paths)]
+    items += [
         SweepItem(
             key=str(mask),
             scenario=scenario_payload(_subset_scenario(base, dataset, members, mask, removals)),
@@ -182,7 +191,7 @@ def member_value(
         sweep = checked(engine.run(items, progress=progress, should_cancel=should_cancel))
     exposure: dict[Mask, float] = {}
     failed = []
-    for mask, item in zip(masks, sweep.items, strict=True):
+    for mask, item in zip(masks, sweep.items[1:], strict=True):
         d = item.digest
         if d is None or d.exposure_share_years is None:
             names = [m for i, m in enumerate(members) if mask & (1 << i)] or ["(no member)"]
@@ -208,9 +217,9 @@ def member_value(
         spread = contrib.std(axis=0, ddof=1) if len(orders) > 1 else np.zeros(n)
         half = z * spread / math.sqrt(len(orders))
         ci = [(phi[i] - float(half[i]), phi[i] + float(half[i])) for i in range(n)]
-    grand = sweep.items[masks.index(full)].digest
-    grand_capex = grand.capex_usd if grand else None
-    grand_cost = grand.cost_usd if grand else None
+    plan = sweep.items[0].digest
+    grand_capex = metric(plan, "capex_usd")
+    grand_cost = metric(plan, "cost_usd")
     positive = [max(p, 0.0) for p in phi]
     total_positive = sum(positive)
     shares = [p / total_positive for p in positive] if total_positive > 1e-12 else [1.0 / n] * n
