@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -49,10 +50,6 @@ def _fmt(value: float | None, spec: str = ",.2f", scale: float = 1.0, suffix: st
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
-
-
-def _delta(value: float | None, spec: str = "+,.2f", scale: float = 1.0) -> str:
-    return "" if value is None else f" ({value / scale:{spec}})"
 
 
 @contextlib.contextmanager
@@ -457,34 +454,31 @@ def _list_stresses(payload: dict[str, Any]) -> None:
 
 def print_stress(console: Console, result: dict[str, Any]) -> None:
     """Each stress's exposure, unmet demand and cost against the baseline."""
-    table = Table(title=f"Stress tests — {', '.join(result['coalition'])}")
-    for col in ("stress", "what happens", "status", "exposure (Δ)", "unmet t (Δ)", "cost USD bn (Δ)", "worst year"):
-        table.add_column(col, justify="left" if col in ("stress", "what happens", "status") else "right")
+    table = Table(title=f"Stress tests — {', '.join(result['coalition'])}", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("stress", overflow="fold")
+    for col, width in (("exposure", 8), ("Δ", 7), ("unmet t", 7), ("Δ ", 6), ("Δ cost bn", 9), ("worst", 5)):
+        table.add_column(col, justify="right", no_wrap=True, min_width=width)
     b = result["baseline"]
     table.add_row(
-        "baseline",
-        b["description"],
-        b["status"],
-        _fmt(b["exposure_share_years"], ",.3f"),
-        _fmt(b["unmet_t"], ",.0f"),
-        _fmt(b["cost_usd"], ",.2f", 1e9),
-        "-",
-        style="dim",
+        "baseline", _fmt(b["exposure_share_years"], ",.3f"), "", _fmt(b["unmet_t"], ",.0f"), "", "", "-", style="dim"
     )
     for s in result["stresses"]:
+        name = s["name"] if s["status"] == "ok" else f"{s['name']} [yellow]({s['status']})[/]"
         table.add_row(
-            s["name"],
-            s["description"],
-            s["status"],
-            _fmt(s["exposure_share_years"], ",.3f") + _delta(s["exposure_delta"], "+,.3f"),
-            _fmt(s["unmet_t"], ",.0f") + _delta(s["unmet_t_delta"], "+,.0f"),
-            _fmt(s["cost_usd"], ",.2f", 1e9) + _delta(s["cost_delta_usd"], "+,.2f", 1e9),
+            name,
+            _fmt(s["exposure_share_years"], ",.3f"),
+            _fmt(s["exposure_delta"], "+,.3f"),
+            _fmt(s["unmet_t"], ",.0f"),
+            _fmt(s["unmet_t_delta"], "+,.0f"),
+            _fmt(s["cost_delta_usd"], "+,.2f", 1e9),
             str(s["worst_year"] or "-"),
         )
     console.print(table)
+    console.print("[dim]exposure: share-years, unmet demand at its penalty; Δ: change vs the baseline[/]")
     for s in result["stresses"]:
+        console.print(f"  {s['name']}: {s['description']}")
         if s["status"] != "ok" and s["message"]:
-            console.print(f"[yellow]{s['name']}: {s['message']}[/]")
+            console.print(f"    [yellow]{s['status']}: {s['message']}[/]")
     console.print(_meta_line(result))
 
 

@@ -64,8 +64,32 @@ def for_coalition(scenario: Scenario, members: list[str], spec: str | list[str] 
 
 
 def base_dataset(scenario: Scenario, allow_paths: bool) -> Dataset:
-    """The scenario's dataset with its own overrides applied (checks the scenario too)."""
-    return resolve_scenario(scenario, allow_paths=allow_paths).dataset
+    """The scenario's dataset with the scenario's own overrides applied."""
+    from optimizer.data.registry import get_dataset
+    from optimizer.scenario import apply_overrides
+
+    return apply_overrides(get_dataset(scenario.dataset, allow_paths=allow_paths), scenario.overrides)
+
+
+def check_resolves(scenario: Scenario, allow_paths: bool, prefix: str = "scenario") -> Scenario:
+    """Check a derived scenario against its dataset before any sweep (ScenarioError naming fields).
+
+    `prefix` replaces the leading ``scenario`` of issue locations (e.g. ``scenarios.1``).
+    """
+    try:
+        resolve_scenario(scenario, allow_paths=allow_paths)
+    except ScenarioError as exc:
+        if prefix == "scenario":
+            raise
+        raise ScenarioError(
+            [
+                InputIssue(prefix + i.location.removeprefix("scenario"), i.message)
+                if i.location.startswith("scenario")
+                else i
+                for i in exc.issues
+            ]
+        ) from None
+    return scenario
 
 
 def scenario_payload(scenario: Scenario) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from optimizer.analysis.common import (
     base_dataset,
+    check_resolves,
     checked,
     coalition_label,
     engine_for,
@@ -107,11 +108,12 @@ def compare(
     coalition_names = _labels([coalition_label(c) for c in request.coalitions])
     items: list[SweepItem] = []
     cells_meta: list[tuple[str, list[str], str]] = []
-    for scenario, s_name in zip(scenarios, scenario_names, strict=True):
+    for j, (scenario, s_name) in enumerate(zip(scenarios, scenario_names, strict=True)):
+        prefix = f"scenarios.{j}" if request.scenarios else "scenario"
         dataset = base_dataset(scenario, allow_paths)
         for i, (spec, c_name) in enumerate(zip(request.coalitions, coalition_names, strict=True)):
             members = resolve_members(spec, scenario, dataset, f"coalitions.{i}")
-            variant = for_coalition(scenario, members, spec)
+            variant = check_resolves(for_coalition(scenario, members, spec), allow_paths, prefix)
             items.append(
                 SweepItem(key=f"{c_name}|{s_name}", scenario=scenario_payload(variant), allow_paths=allow_paths)
             )

@@ -28,6 +28,7 @@ import numpy as np
 
 from optimizer.analysis.common import (
     base_dataset,
+    check_resolves,
     checked,
     engine_for,
     for_coalition,
@@ -123,7 +124,9 @@ def frontier(
     request = request or FrontierRequest(**kwargs)
     dataset = base_dataset(request.scenario, allow_paths)
     members = resolve_members(request.coalition, request.scenario, dataset, "coalition")
-    scenario = for_coalition(request.scenario, members, request.coalition or request.scenario.coalition)
+    scenario = check_resolves(
+        for_coalition(request.scenario, members, request.coalition or request.scenario.coalition), allow_paths
+    )
     total = 1 + request.points
     sweeps = []
     with engine_for(request) as engine:

@@ -143,24 +143,18 @@ def remove_assets(dataset: Dataset, country: str, note: str) -> list[OverrideDic
 
 def third_party_cutoff(dataset: Dataset, country: str, note: str) -> list[OverrideDict]:
     """A third party sells nothing to the coalition and hosts no coalition build."""
+    columns = load_dictionary()["third_party"].columns
+    zero = {"max_share_to_coalition": 0.0}
+    if "new_build_offtake_share" in columns:  # the coalition cannot count on new plants there
+        zero["new_build_offtake_share"] = 0.0
     overrides: list[OverrideDict] = []
     if _rows_of(dataset, "third_party", "country", country):
         overrides.append(
-            {
-                "table": "third_party",
-                "where": {"country": country},
-                "scale": {"max_share_to_coalition": 0.0, "low": 0.0, "high": 0.0},
-            }
+            {"table": "third_party", "where": {"country": country}, "scale": {**zero, "low": 0.0, "high": 0.0}}
         )
     else:
-        overrides.append(
-            {
-                "table": "third_party",
-                "add_rows": [
-                    {"country": country, "max_share_to_coalition": 0.0, "low": None, "high": None, **provenance(note)}
-                ],
-            }
-        )
+        row = {"country": country, **zero, "low": None, "high": None, **provenance(note)}
+        overrides.append({"table": "third_party", "add_rows": [row]})
     return overrides + no_build_sites(dataset, country, note)
 
 

@@ -411,7 +411,9 @@ class StressOutcome(BaseModel):
     unmet_t_delta: float | None = None
     cost_usd: float | None = None
     cost_delta_usd: float | None = None
-    worst_year: int | None = Field(None, description="Year whose exposed + unmet share rises most.")
+    worst_year: int | None = Field(
+        None, description="Year unmet demand rises most (else the exposed share), vs the baseline."
+    )
     by_year: list[dict[str, Any]] = Field(
         default_factory=list,
         description="year, exposed_share, unmet_share and their change vs the baseline (mean over materials).",

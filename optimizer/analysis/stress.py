@@ -3,8 +3,9 @@ r"""Stress tests: named or custom disruptions run against a coalition.
 Each stress is the base scenario plus a change, solved in one sweep with the undisturbed
 baseline; the outcome reports exposure (share-years), exposed and unmet tonnes and cost,
 and their change against the baseline, with the mean exposed and unmet share by year
-(:math:`\Delta_t = share^{stress}_t - share^{base}_t`) and the worst year (largest rise of
-exposed + unmet share).
+(:math:`\Delta_t = share^{stress}_t - share^{base}_t`) and the worst year: the year unmet
+demand rises most (an export ban turns exposed supply into shortage one for one), or, where
+no demand goes unmet, the year the exposed share rises most.
 
 Kinds of disruption:
 
@@ -29,6 +30,7 @@ from typing import Any
 
 from optimizer.analysis.common import (
     base_dataset,
+    check_resolves,
     checked,
     engine_for,
     for_coalition,
@@ -223,17 +225,18 @@ def _outcome(name: str, kind: str, description: str, item: ItemResult, baseline:
         out.exposed_t_delta = delta(d.exposed_t, metric(base, "exposed_t"))
         out.unmet_t_delta = delta(d.unmet_t, metric(base, "unmet_t"))
         out.cost_delta_usd = delta(d.cost_usd, metric(base, "cost_usd"))
-    rise: dict[int, float] = {}
+    rise: dict[int, tuple[float, float]] = {}
     for year, (exposed, unmet) in shares.items():
         row: dict[str, Any] = {"year": year, "exposed_share": exposed, "unmet_share": unmet}
         if year in base_shares:
             b_exposed, b_unmet = base_shares[year]
             row["exposed_share_delta"] = exposed - b_exposed
             row["unmet_share_delta"] = unmet - b_unmet
-            rise[year] = row["exposed_share_delta"] + row["unmet_share_delta"]
+            rise[year] = (round(row["unmet_share_delta"], 6), round(row["exposed_share_delta"], 6))
         out.by_year.append(row)
-    if rise and max(rise.values()) > 1e-9:
-        out.worst_year = max(rise, key=lambda y: (rise[y], -y))
+    worst = max(rise, key=lambda y: (rise[y], -y), default=None)
+    if worst is not None and max(rise[worst]) > 0 and rise[worst] > (0.0, 0.0):
+        out.worst_year = worst
     return out
 
 
@@ -252,7 +255,9 @@ def stress(
     request = request or StressRequest(**kwargs)
     dataset = base_dataset(request.scenario, allow_paths)
     members = resolve_members(request.coalition, request.scenario, dataset, "coalition")
-    base = for_coalition(request.scenario, members, request.coalition or request.scenario.coalition)
+    base = check_resolves(
+        for_coalition(request.scenario, members, request.coalition or request.scenario.coalition), allow_paths
+    )
     named = named_stresses(dataset, base)
     wanted: list[str | Stress] = list(request.stresses or default_stresses(dataset, base))
     specs: list[tuple[str, Stress]] = []

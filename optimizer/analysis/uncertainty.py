@@ -38,6 +38,7 @@ import numpy as np
 
 from optimizer.analysis.common import (
     base_dataset,
+    check_resolves,
     checked,
     engine_for,
     for_coalition,
@@ -210,7 +211,9 @@ def uncertainty(
     request = request or UncertaintyRequest(**kwargs)
     dataset = base_dataset(request.scenario, allow_paths)
     members = resolve_members(request.coalition, request.scenario, dataset, "coalition")
-    base = for_coalition(request.scenario, members, request.coalition or request.scenario.coalition)
+    base = check_resolves(
+        for_coalition(request.scenario, members, request.coalition or request.scenario.coalition), allow_paths
+    )
     rows = ranged_values(dataset)
     groups = _select_groups(request, rows)
     rows = [r for r in rows if r.group in groups]

@@ -40,6 +40,7 @@ import numpy as np
 
 from optimizer.analysis.common import (
     base_dataset,
+    check_resolves,
     checked,
     engine_for,
     for_coalition,
@@ -165,7 +166,9 @@ def member_value(
             f"the coalition has {n} members; the value analysis allows at most {MAX_SAMPLED_MEMBERS}",
             location="coalition",
         )
-    grand = for_coalition(request.scenario, members, request.coalition or request.scenario.coalition)
+    grand = check_resolves(
+        for_coalition(request.scenario, members, request.coalition or request.scenario.coalition), allow_paths
+    )
     # The game needs only E(S): one exposure-only solve (weighted mode, cost weight 0) is exact
     # and four times faster than exposure-then-cost. The plan's cost comes from one
     # lexicographic solve of the grand coalition as the scenario asks.

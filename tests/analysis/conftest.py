@@ -27,12 +27,16 @@ def country(code: str) -> dict[str, Any]:
 
 
 def cap(code: str, stage: str, t: float, low: Any = "", high: Any = "") -> dict[str, Any]:
-    return r(country=code, stage=stage, material="NdPr", capacity_t_per_yr=t, unit="t/yr", year=2024, low=low, high=high)
+    return r(
+        country=code, stage=stage, material="NdPr", capacity_t_per_yr=t, unit="t/yr", year=2024, low=low, high=high
+    )
 
 
 def demand(code: str, t: float, growth: float = 0.0, **extra: Any) -> dict[str, Any]:
     values = {"growth_low": "", "growth_high": "", "low": "", "high": "", **extra}
-    return r(country=code, material="NdPr", base_year=2026, demand_t_per_yr=t, unit="t/yr", growth_rate=growth, **values)
+    return r(
+        country=code, material="NdPr", base_year=2026, demand_t_per_yr=t, unit="t/yr", growth_rate=growth, **values
+    )
 
 
 CHINA = [cap("CHN", "mine", 1000), cap("CHN", "magnet", 1000)]
@@ -47,6 +51,7 @@ def scenario(path: Path, coalition: Any, **changes: Any) -> Scenario:
 @pytest.fixture(scope="session")
 def trio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """USA and CAN each mine and make 60 t/yr of magnets; GBR has nothing; demand 50/25/25.
+    Third parties sell the coalition nothing (a non-member's plants do not help).
 
     With budget 0: v({USA}) = v({CAN}) = 5 x 60/100 = 3, v({USA, CAN}) = 5, GBR is a null player,
     so phi = (2.5, 2.5, 0) and v(N) = 5.
@@ -55,9 +60,19 @@ def trio(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tmp_path_factory.mktemp("trio"),
         countries=[country(c) for c in ("USA", "CAN", "GBR", "AUS", "CHN")],
         coalitions=[r(name="trio", members="USA;CAN;GBR", description="three members")],
-        capacity=[*CHINA, cap("USA", "mine", 60), cap("USA", "magnet", 60), cap("CAN", "mine", 60), cap("CAN", "magnet", 60)],
+        capacity=[
+            *CHINA,
+            cap("USA", "mine", 60),
+            cap("USA", "magnet", 60),
+            cap("CAN", "mine", 60),
+            cap("CAN", "magnet", 60),
+        ],
         demand=[demand("USA", 50), demand("CAN", 25), demand("GBR", 25)],
         reserves=[],
+        parameters=[
+            r(name="default_third_party_share", value=0, unit="fraction", low="", high=""),
+            r(name="unmet_penalty", value=10, unit="ratio", low="", high=""),
+        ],
     )
 
 
@@ -89,8 +104,18 @@ def supplier(tmp_path_factory: pytest.TempPathFactory) -> Path:
         countries=[country(c) for c in ("USA", "AUS", "CHN")],
         capacity=[*CHINA, cap("USA", "magnet", 100), cap("AUS", "mine", 10)],
         projects=[
-            r(project="Mountain Pass II", country="USA", stage="mine", material="NdPr", capacity_t_per_yr=20,
-              unit="t/yr", online_year=2028, status="committed", low="", high="")
+            r(
+                project="Mountain Pass II",
+                country="USA",
+                stage="mine",
+                material="NdPr",
+                capacity_t_per_yr=20,
+                unit="t/yr",
+                online_year=2028,
+                status="committed",
+                low="",
+                high="",
+            )
         ],
         demand=[demand("USA", 100)],
         reserves=[],

@@ -40,7 +40,9 @@ def test_default_row_override_keeps_country_rows(ranged):
     ds = get_dataset(str(ranged))
     lead = next(r for r in ranged_values(ds) if r.group == "lead_times")
     overrides = _overrides(ds, {lead: 3})
-    table = resolve_scenario(Scenario(dataset=str(ranged), coalition=["USA"], overrides=overrides)).dataset["lead_times"]
+    table = resolve_scenario(Scenario(dataset=str(ranged), coalition=["USA"], overrides=overrides)).dataset[
+        "lead_times"
+    ]
     years = {(row.stage, row.country): row.lead_time_years for row in table.itertuples()}
     assert years == {("mine", None): 3, ("mine", "USA"): 2, ("magnet", None): 1}
 
