@@ -1,5 +1,7 @@
-"""Coalition supply-chain optimizer: where allies should build and buy critical-mineral
-capacity, year by year, to depend as little as possible on an adversary.
+"""Coalition supply-chain optimizer.
+
+Where allies should build and buy critical-mineral capacity, year by year, to depend as
+little as possible on an adversary.
 
     >>> import optimizer
     >>> result = optimizer.solve()            # the default scenario of the default dataset

@@ -234,7 +234,11 @@ def export(
 def main() -> None:
     """Entry point for `python -m optimizer`."""
     app()
+
+
 from optimizer.analysis.cli import register as _register_analysis_commands  # noqa: E402
+
 _register_analysis_commands(app)
 from api.cli import register as _register_service_commands  # noqa: E402
+
 _register_service_commands(app)

@@ -23,7 +23,7 @@ class InputIssue:
 class ScenarioError(CoalitionError, ValueError):
     """A scenario that cannot be run as given (unknown country, years out of order ...)."""
 
-    def __init__(self, issues: list[InputIssue] | InputIssue | str, location: str = "scenario"):
+    def __init__(self, issues: list[InputIssue] | InputIssue | str, location: str = "scenario") -> None:
         if isinstance(issues, str):
             issues = [InputIssue(location, issues)]
         elif isinstance(issues, InputIssue):

@@ -287,7 +287,7 @@ def shadow_prices(
             ),
         }
     capacity: dict[tuple[str, str, str], float] = defaultdict(float)
-    for (r, s, m, t), con in model.capacity.items():
+    for (r, s, m, _t), con in model.capacity.items():
         d = duals.get(con, 0.0)
         if d:
             capacity[(r, s, m)] += -d * inputs.utilisation[s]

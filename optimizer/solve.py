@@ -62,9 +62,11 @@ class SolveOutcome:
 
 
 def _reset_scheduler() -> None:
-    """HiGHS fixes its thread pool at first use in a process, and a run asking for another
+    """Reset HiGHS's global thread pool before loading a model.
+
+    HiGHS fixes its thread pool at first use in a process, and a run asking for another
     thread count then ends 'Not Set'. Any other HiGHS user in the process may have started
-    it, so reset it before loading a model (it costs under a microsecond).
+    it; a reset costs under a microsecond.
     """
     highspy.Highs.resetGlobalScheduler(True)
 
@@ -125,7 +127,7 @@ class ModelSolver:
             results = self.opt.solve(self.model)
         except Exception as exc:  # HiGHS or the interface failed: report, never crash
             logger.exception("HiGHS failed")
-            raise SolverFailure(str(exc)) from exc
+            raise SolverFailureError(str(exc)) from exc
         status = _TERMINATION.get(results.termination_condition, "error")
         info = self.opt._solver_model.getInfo()
         # An LP stopped early usually sits at a primal-infeasible basis: only a point HiGHS
@@ -208,7 +210,7 @@ class ModelSolver:
                     cost = (self._objective_value() - self._penalty()) * USD_PER_MUSD
                     return self._finish(outcome, status, feasible, start=start, cost=cost)
             return self._finish(outcome, status, feasible, start=start)
-        except SolverFailure as exc:
+        except SolverFailureError as exc:
             outcome.status = "error"
             outcome.message = f"solver failure: {exc}"
             outcome.seconds = time.perf_counter() - start
@@ -225,7 +227,7 @@ class ModelSolver:
             var.setub(None)
         self.opt.update_variables(slacks)
         remaining = None if limit is None else max(limit - (time.perf_counter() - start), 0.01)
-        status, feasible = self._run(remaining, phase="diagnosis")
+        _status, feasible = self._run(remaining, phase="diagnosis")
         diagnosis: dict[str, Any] = {}
         if feasible:
             self.opt.load_vars()
@@ -256,7 +258,7 @@ class ModelSolver:
         return outcome
 
 
-class SolverFailure(RuntimeError):
+class SolverFailureError(RuntimeError):
     """HiGHS or its interface raised."""
 
 

@@ -1,4 +1,4 @@
-"""Calibration: does the dataset reproduce the published picture before any optimisation?
+"""Calibration: whether the dataset reproduces the published picture before any optimisation.
 
 For the baseline year, each stage's existing capacity is split by country; the
 adversary's share per stage is set beside the published figure it should match.

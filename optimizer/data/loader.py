@@ -70,6 +70,7 @@ class Dataset:
 
 
 def is_blank(value: Any) -> bool:
+    """True for None, NaN and empty or whitespace-only text."""
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -158,8 +159,10 @@ def validate_table(raw: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.Da
 
 
 def _frame(typed: dict[str, list[Any]], spec: TableSpec) -> pd.DataFrame:
-    """Build the typed table: text stays `object` (an empty cell is None, not NaN, whatever
-    pandas' string inference would do); complete numeric columns become numeric dtypes.
+    """Build the typed table from validated cells.
+
+    Text stays `object` (an empty cell is None, not NaN, whatever pandas' string inference
+    would do); complete numeric columns become numeric dtypes.
     """
     table = pd.DataFrame(typed, columns=list(spec.columns), dtype=object)
     for name, col in spec.columns.items():
@@ -277,6 +280,9 @@ def load_dataset_dir(path: Path, name: str | None = None) -> Dataset:
 def to_raw(table: pd.DataFrame) -> pd.DataFrame:
     """A typed table back to cells the validator accepts (lists re-joined with ';')."""
     return pd.DataFrame(
-        {col: pd.Series([";".join(v) if isinstance(v, list) else v for v in table[col]], dtype=object) for col in table},
+        {
+            col: pd.Series([";".join(v) if isinstance(v, list) else v for v in table[col]], dtype=object)
+            for col in table
+        },
         columns=list(table.columns),
     )

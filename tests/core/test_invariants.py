@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 
 import pandas as pd
@@ -38,7 +39,9 @@ def test_default_scenario_is_optimal_with_exposure_by_year(default_result: Resul
 
 def test_capacity_holds_in_reported_numbers(default_result: Result) -> None:
     inputs = build_inputs(resolve_scenario(default_scenario()))
-    production = default_result.tables["production"].groupby(["country", "stage", "material", "year"])["production_t"].sum()
+    production = (
+        default_result.tables["production"].groupby(["country", "stage", "material", "year"])["production_t"].sum()
+    )
     builds = default_result.builds
     for (r, s, m, t), made in production.items():
         new = 0.0
@@ -55,11 +58,19 @@ def test_mass_balance_holds_in_reported_numbers(default_result: Result) -> None:
     shipments = default_result.tables["shipments"]
     made = production.groupby(["country", "stage", "material", "year", "grade"])["production_t"].sum()
     # every tonne made is shipped: used locally, exported to a pool or sent on a lane
-    out = shipments[shipments.kind.isin(["local", "export", "lane"])].groupby(["origin", "stage", "material", "year", "grade"])["quantity_t"].sum()
+    out = (
+        shipments[shipments.kind.isin(["local", "export", "lane"])]
+        .groupby(["origin", "stage", "material", "year", "grade"])["quantity_t"]
+        .sum()
+    )
     for key, value in made.items():
         assert value == pytest.approx(out.get(key, 0.0), abs=TOL), key
     # each pool clears
-    exported = shipments[shipments.kind == "export"].groupby(["destination", "stage", "material", "year", "grade"])["quantity_t"].sum()
+    exported = (
+        shipments[shipments.kind == "export"]
+        .groupby(["destination", "stage", "material", "year", "grade"])["quantity_t"]
+        .sum()
+    )
     coalition = set(default_result.summary.coalition)
     imports = shipments[shipments.kind == "import"].copy()
     imports["pool"] = ["pool:coalition" if q in coalition else "pool:rest" for q in imports.destination]
@@ -67,7 +78,11 @@ def test_mass_balance_holds_in_reported_numbers(default_result: Result) -> None:
     for key in set(exported.index) | set(imported.index):
         assert exported.get(key, 0.0) == pytest.approx(imported.get(key, 0.0), abs=TOL), key
     # each stage's input is the previous stage's product received, times the yield
-    received = shipments[shipments.kind.isin(["local", "import", "lane"])].groupby(["destination", "stage", "material", "year", "grade"])["quantity_t"].sum()
+    received = (
+        shipments[shipments.kind.isin(["local", "import", "lane"])]
+        .groupby(["destination", "stage", "material", "year", "grade"])["quantity_t"]
+        .sum()
+    )
     nxt = dict(zip(inputs.stages[:-1], inputs.stages[1:], strict=True))
     inflow: dict[tuple, float] = defaultdict(float)
     for (q, s, m, t, g), v in received.items():
@@ -103,7 +118,7 @@ def test_zero_budget_builds_nothing() -> None:
 
 def test_more_budget_never_raises_exposure() -> None:
     exposures = [exposure(solve(variant(budget_usd=b))) for b in (0, 2e9, 8e9, 30e9)]
-    for low, high in zip(exposures, exposures[1:], strict=False):
+    for low, high in itertools.pairwise(exposures):
         assert high <= low + 1e-6
     assert exposures[-1] < exposures[0]
 
@@ -125,7 +140,14 @@ def test_longer_lead_times_never_lower_exposure(default_result: Result) -> None:
 
 def test_member_with_capacity_but_no_demand_never_raises_exposure() -> None:
     base = solve(variant(coalition=["USA", "JPN"]))
-    with_aus = solve(variant(coalition=["USA", "JPN", "AUS"], overrides=[{"table": "demand", "where": {"country": "AUS"}, "set": {"demand_t_per_yr": 0, "low": 0, "high": 0}}]))
+    with_aus = solve(
+        variant(
+            coalition=["USA", "JPN", "AUS"],
+            overrides=[
+                {"table": "demand", "where": {"country": "AUS"}, "set": {"demand_t_per_yr": 0, "low": 0, "high": 0}}
+            ],
+        )
+    )
     assert exposure(with_aus) <= exposure(base) + 1e-6
 
 

@@ -43,8 +43,31 @@ def test_every_row_carries_its_source(dataset) -> None:
 
 def test_coverage(dataset) -> None:
     required = {
-        "USA", "CAN", "GBR", "AUS", "NZL", "JPN", "KOR", "FRA", "DEU", "EST", "IND", "VNM", "MYS", "MMR",
-        "LAO", "BRA", "GRL", "ZAF", "TZA", "NGA", "THA", "MDG", "RUS", "CHN", "ROW",
+        "USA",
+        "CAN",
+        "GBR",
+        "AUS",
+        "NZL",
+        "JPN",
+        "KOR",
+        "FRA",
+        "DEU",
+        "EST",
+        "IND",
+        "VNM",
+        "MYS",
+        "MMR",
+        "LAO",
+        "BRA",
+        "GRL",
+        "ZAF",
+        "TZA",
+        "NGA",
+        "THA",
+        "MDG",
+        "RUS",
+        "CHN",
+        "ROW",
     }
     assert required <= set(dataset.countries)
     presets = dataset.coalition_presets()

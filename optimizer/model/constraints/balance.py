@@ -71,7 +71,7 @@ def pool_balance(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) 
     coalition = set(inputs.coalition)
     sellers: dict[tuple, list] = {}
     for key in ix.exports:
-        r, p, s, m, t, g = key
+        _r, p, s, m, t, g = key
         sellers.setdefault((p, s, m, t, g), []).append(key)
     buyers: dict[tuple, list] = {}
     for key in ix.imports:

@@ -62,8 +62,10 @@ def export_control(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex
 
 
 def third_party_share(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
-    r"""A third party sells the coalition at most a share of its usable existing capacity,
-    plus the secured share (offtake) of the new capacity the coalition financed there.
+    r"""A third party sells the coalition a share of its capacity and the offtake of new builds.
+
+    At most a share of its usable existing capacity, plus the secured share (offtake) of the
+    new capacity the coalition financed there.
 
     .. math:: ship_{r \to C,s,m,t} \le u_s \Big(\phi_r K^0_{r,s,m,t}
               + \omega_r \sum_\tau \rho\, build_{r,s,m,\tau}\Big) \quad r \in P
