@@ -242,3 +242,6 @@ _register_analysis_commands(app)
 from api.cli import register as _register_service_commands  # noqa: E402
 
 _register_service_commands(app)
+from optimizer.viz.cli import register as _register_viz_commands  # noqa: E402
+
+_register_viz_commands(app)

@@ -111,7 +111,10 @@ def deliveries_table(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelInd
 
     last = inputs.last_stage
     rows = []
+    members = set(inputs.members)
     for q, m, t in inputs.demand:
+        if q not in members:
+            continue
         free = pyo.value(received(model, ix, q, last, m, t, FREE))
         exposed = pyo.value(received(model, ix, q, last, m, t, EXPOSED))
         stock_in = stock_out = 0.0
@@ -154,7 +157,7 @@ def adversary_share_by_stage(model: pyo.ConcreteModel, inputs: ModelInputs, ix: 
     for s in inputs.stages:
         for m in inputs.materials:
             for t in inputs.years:
-                receivers = [q for q in inputs.coalition if q in ix.consumers.get((s, m), [])]
+                receivers = [q for q in inputs.members if q in ix.consumers.get((s, m), [])]
                 total = sum(pyo.value(received(model, ix, q, s, m, t, g)) for q in receivers for g in grades)
                 from_adv = pyo.value(into_coalition(model, ix, inputs, inputs.adversaries, s, m, t, grades))
                 rows.append(

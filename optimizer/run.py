@@ -19,6 +19,7 @@ from optimizer.errors import ScenarioError
 from optimizer.model import MODEL_VERSION, build_inputs, build_model
 from optimizer.model.index import ModelIndex
 from optimizer.model.inputs import ModelInputs
+from optimizer.model.variables import update_member_parameters
 from optimizer.scenario import ResolvedScenario, resolve_scenario
 from optimizer.schemas import ModelInfo, PhaseTiming, ResultModel, Scenario
 from optimizer.solve import ModelSolver, SolveOutcome, model_size, solver_version
@@ -77,11 +78,21 @@ class Prepared:
     timing: PhaseTiming
 
 
-def prepare(scenario: Scenario, allow_paths: bool = True) -> Prepared:
-    """Load and check (raises ScenarioError / DatasetError), build, and hand to HiGHS."""
+def prepare(scenario: Scenario, allow_paths: bool = True, parametric_members: bool = False) -> Prepared:
+    """Load and check (raises ScenarioError / DatasetError), build, and hand to HiGHS.
+
+    With `parametric_members`, the model is built once for the scenario's coalition and
+    `set_members` can then switch any subset of it on, changing parameters only, so that
+    the re-solve starts warm (member values, comparisons of nested coalitions).
+    """
     start = time.perf_counter()
     resolved = resolve_scenario(scenario, allow_paths=allow_paths)
-    inputs = build_inputs(resolved)
+    if parametric_members and scenario.member_budgets_usd:
+        raise ScenarioError(
+            "member budgets cannot be combined with switching members; remove member_budgets_usd",
+            location="scenario.member_budgets_usd",
+        )
+    inputs = build_inputs(resolved, parametric_members=parametric_members)
     if not inputs.demand:
         raise ScenarioError(
             f"no coalition member ({', '.join(resolved.coalition)}) has demand in the dataset;"
@@ -94,6 +105,25 @@ def prepare(scenario: Scenario, allow_paths: bool = True) -> Prepared:
     built = time.perf_counter()
     timing = PhaseTiming(load=loaded - start, build=built - loaded)
     return Prepared(resolved, inputs, model, index, solver, timing)
+
+
+def set_members(prepared: Prepared, members: list[str]) -> None:
+    """Make a subset of the coalition the active members of a member-parametric model.
+
+    Non-members become third parties: their demand leaves the objective, and their sales to
+    the active members are capped by their third-party share and new-build offtake.
+    """
+    unknown = [m for m in members if m not in prepared.inputs.coalition]
+    if unknown:
+        raise ScenarioError(
+            f"{unknown} are not in the prepared coalition {prepared.inputs.coalition}", location="members"
+        )
+    try:
+        prepared.inputs.activate(members)
+    except ValueError as exc:
+        raise ScenarioError(str(exc), location="members") from exc
+    update_member_parameters(prepared.model, prepared.inputs)
+    prepared.solver.params_changed()
 
 
 def solve_prepared(prepared: Prepared) -> Result:
@@ -155,12 +185,14 @@ def extract(prepared: Prepared, outcome: SolveOutcome) -> Result:
         objective_mode=scenario.objective.mode,
         solves=outcome.solves,
     )
+    if inputs.members != inputs.coalition:  # a subset of a member-parametric model
+        scenario = scenario.model_copy(update={"coalition": list(inputs.members)})
     summary = ResultModel(
         status=outcome.status,
         message=outcome.message,
         scenario=scenario.model_dump(mode="json"),
         scenario_hash=scenario.content_hash(),
-        coalition=resolved.coalition,
+        coalition=list(inputs.members),
         adversaries=resolved.adversaries,
         model=info,
     )

@@ -13,7 +13,7 @@ from optimizer.model.constraints.targets import timeline_target
 from optimizer.model.index import ModelIndex, build_index
 from optimizer.model.inputs import ModelInputs
 from optimizer.model.objective import cost_expression, declare_objectives, exposure_expression, slack_expression
-from optimizer.model.variables import declare_variables
+from optimizer.model.variables import declare_member_parameters, declare_variables
 
 MODEL_VERSION = "1.0.0"
 
@@ -40,6 +40,7 @@ def build_model(inputs: ModelInputs, cost_weight_per_musd: float = 0.0) -> tuple
     ix = build_index(inputs)
     model = pyo.ConcreteModel(name="coalition_allocation")
     declare_variables(model, inputs, ix)
+    declare_member_parameters(model, inputs)
 
     # Capacity and building
     capacity_constraint(model, inputs, ix)

@@ -55,8 +55,8 @@ class ModelInputs:
     demand: dict[tuple[str, str, int], float]
     material_weight: dict[str, float]  # 1 / mean yearly coalition demand
     unmet_penalty: float
-    third_party_share: dict[str, float]
-    new_build_offtake: dict[str, float]  # third party -> share of new-build output secured
+    third_party_share: dict[str, float]  # every non-adversary, as if it were a third party
+    new_build_offtake: dict[str, float]  # share of new-build output the coalition can count on
     pool_transport: dict[str, float]
     pool_tariff: dict[tuple[str, str], float]  # (origin, stage) -> USD/t into the coalition pool
     lanes: list[tuple[str, str, str, str]]  # origin, destination, stage, material
@@ -66,6 +66,11 @@ class ModelInputs:
     stock_holding: dict[tuple[str, str], float]
     budget_usd: float | None
     member_budgets: dict[str, float]
+    # Active members. The structure is built for `coalition`; a member-parametric model
+    # (built with parametric_members) can switch any subset on by changing parameters.
+    members: list[str] = field(default_factory=list)
+    demand_data: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    parametric_members: bool = False
     # sparse index sets
     producers: list[Key3] = field(default_factory=list)  # (r, s, m) that can ever produce
     builds: list[tuple[str, str, str, int]] = field(default_factory=list)
@@ -98,6 +103,34 @@ class ModelInputs:
         if stage == self.first_stage:
             return (FREE,)
         return GRADES
+
+    @property
+    def sellers_limited(self) -> list[str]:
+        """Countries whose sales to the coalition are capped.
+
+        Third parties; in a member-parametric model every non-adversary, members' caps being 1.
+        """
+        if self.parametric_members:
+            return [r for r in self.countries if r not in self.adversaries]
+        return list(self.third_parties)
+
+    def share_caps(self, country: str) -> tuple[float, float]:
+        """(existing-capacity share, new-build offtake) a seller may sell the coalition."""
+        if country in self.members:
+            return (1.0, 1.0)  # redundant with capacity: members sell freely
+        return (self.third_party_share[country], self.new_build_offtake[country])
+
+    def activate(self, members: list[str]) -> None:
+        """Make `members` (a subset of the coalition) the active ones: demand and weights."""
+        unknown = [m for m in members if m not in self.coalition]
+        if unknown:
+            raise ValueError(f"{unknown} are not in the model's coalition {self.coalition}")
+        if not self.parametric_members and set(members) != set(self.coalition):
+            raise ValueError("this model was not built member-parametric (prepare(..., parametric_members=True))")
+        self.members = [q for q in self.coalition if q in members]
+        active = set(self.members)
+        self.demand = {k: (v if k[0] in active else 0.0) for k, v in self.demand_data.items()}
+        self.material_weight = material_weights(self.demand, self.materials, len(self.years))
 
     def ramp_factor(self, stage: str, years_online: int) -> float:
         """Share of a build usable in its `years_online`-th year online (0-based)."""
@@ -164,8 +197,21 @@ def _tariff_lookup(rs: ResolvedScenario) -> dict[tuple[str, str, str], float]:
     return rates
 
 
-def build_inputs(rs: ResolvedScenario) -> ModelInputs:
-    """Turn a resolved scenario into the LP's sets and parameters."""
+def material_weights(demand: dict[tuple[str, str, int], float], materials: list[str], years: int) -> dict[str, float]:
+    """w_m = |T| / total demand of m: exposure counts in share-years of each material."""
+    weight = {}
+    for m in materials:
+        total = sum(v for (_q, mm, _t), v in demand.items() if mm == m)
+        weight[m] = years / total if total > 0 else 0.0
+    return weight
+
+
+def build_inputs(rs: ResolvedScenario, parametric_members: bool = False) -> ModelInputs:
+    """Turn a resolved scenario into the LP's sets and parameters.
+
+    With `parametric_members`, the model is built so that any subset of the coalition can
+    be made the active members later by changing parameters only (see ModelInputs.activate).
+    """
     ds, sc = rs.dataset, rs.scenario
     years = rs.years
     stages, materials = ds.stages, ds.materials
@@ -184,19 +230,17 @@ def build_inputs(rs: ResolvedScenario) -> ModelInputs:
         for m in materials
     }
     demand = _demand(rs, years)
-    weight = {}
-    for m in materials:
-        total = sum(v for (q, mm, t), v in demand.items() if mm == m)
-        weight[m] = len(years) / total if total > 0 else 0.0
+    weight = material_weights(demand, materials, len(years))
 
     default_share = ds.parameter("default_third_party_share", 0.5)
     tp = ds["third_party"]
     tp_table = dict(zip(tp["country"], tp["max_share_to_coalition"], strict=True))
     offtake_table = dict(zip(tp["country"], tp["new_build_offtake_share"], strict=True))
     default_offtake = ds.parameter("default_new_build_offtake", 1.0)
-    offtake = {r: offtake_table.get(r, default_offtake) for r in rs.third_parties}
+    sellers = [r for r in ds.countries if r not in adversaries]
+    offtake = {r: offtake_table.get(r, default_offtake) for r in sellers}
     # A coalition does not build where it cannot count on the output.
-    hosts = [r for r in hosts if offtake.get(r, 1.0) > 0]
+    hosts = [r for r in hosts if r in coalition or offtake[r] > 0]
     price = stage_table["price_usd_per_t"].to_dict()
     tariff = _tariff_lookup(rs)
     pool_tariff = {}
@@ -239,7 +283,7 @@ def build_inputs(rs: ResolvedScenario) -> ModelInputs:
         demand=demand,
         material_weight=weight,
         unmet_penalty=sc.objective.unmet_penalty or ds.parameter("unmet_penalty", 10.0),
-        third_party_share={r: tp_table.get(r, default_share) for r in rs.third_parties},
+        third_party_share={r: tp_table.get(r, default_share) for r in sellers},
         new_build_offtake=offtake,
         pool_transport=stage_table["transport_usd_per_t"].to_dict(),
         pool_tariff=pool_tariff,
@@ -259,6 +303,9 @@ def build_inputs(rs: ResolvedScenario) -> ModelInputs:
         budget_usd=sc.budget_usd,
         member_budgets=dict(sc.member_budgets_usd),
     )
+    inputs.members = list(coalition)
+    inputs.demand_data = dict(demand)
+    inputs.parametric_members = parametric_members
     inputs.builds = _build_index(inputs)
     built = {(r, s, m) for (r, s, m, _t) in inputs.builds}
     has_capacity = {(r, s, m) for (r, s, m, _t), v in inputs.existing.items() if v > 0}

@@ -26,7 +26,7 @@ def exposure_expression(model: pyo.ConcreteModel, inputs: ModelInputs, ix: Model
     last = inputs.last_stage
     model.exposure = pyo.Expression(
         expr=pyo.quicksum(
-            inputs.material_weight[m]
+            model.weight[m]
             * (received(model, ix, q, last, m, t, EXPOSED) + inputs.unmet_penalty * model.unmet[q, m, t])
             for (q, m, t) in inputs.demand
         )
@@ -44,7 +44,7 @@ def slack_expression(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
     model.budget_slack_penalty = pyo.Param(mutable=True, initialize=BUDGET_SLACK_PENALTY_PER_USD)
     model.slack_penalty = pyo.Expression(
         expr=TARGET_SLACK_PENALTY
-        * pyo.quicksum(inputs.material_weight[m] * model.target_slack[m, t] for (m, t) in model.target_slack)
+        * pyo.quicksum(model.weight[m] * model.target_slack[m, t] for (m, t) in model.target_slack)
         + model.budget_slack_penalty
         * (model.budget_slack + pyo.quicksum(model.member_budget_slack[a] for a in model.member_budget_slack))
     )

@@ -48,6 +48,33 @@ def declare_variables(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIn
         model.member_budget_slack[a].setub(0.0)
 
 
+def declare_member_parameters(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
+    """Parameters that depend on which members are active.
+
+    demand_t[q,m,t] (t), weight[m] (1/t), seller_share[r] and seller_offtake[r] (fractions),
+    member_budget_usd[a]. Mutable only in a member-parametric model, where switching
+    members changes only these values; elsewhere they are constants in the expressions.
+    """
+    mutable = inputs.parametric_members
+    model.demand_t = pyo.Param(list(inputs.demand), mutable=mutable, initialize=inputs.demand)
+    model.weight = pyo.Param(inputs.materials, mutable=mutable, initialize=inputs.material_weight)
+    sellers = inputs.sellers_limited
+    model.seller_share = pyo.Param(sellers, mutable=mutable, initialize={r: inputs.share_caps(r)[0] for r in sellers})
+    model.seller_offtake = pyo.Param(sellers, mutable=mutable, initialize={r: inputs.share_caps(r)[1] for r in sellers})
+
+
+def update_member_parameters(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
+    """Write the active members' values into the mutable parameters (after inputs.activate)."""
+    for key, value in inputs.demand.items():
+        model.demand_t[key].set_value(value)
+    for m, value in inputs.material_weight.items():
+        model.weight[m].set_value(value)
+    for r in inputs.sellers_limited:
+        share, offtake = inputs.share_caps(r)
+        model.seller_share[r].set_value(share)
+        model.seller_offtake[r].set_value(offtake)
+
+
 def build_rate_bounds(inputs: ModelInputs, r: str, s: str, m: str) -> tuple[float, float | None]:
     r"""Build-rate limit as a variable bound.
 

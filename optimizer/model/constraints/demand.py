@@ -21,7 +21,7 @@ def demand_balance(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex
         supply = pyo.quicksum(received(model, ix, q, last, m, t, g) for g in GRADES)
         if (q, m, t) in model.stock:
             supply = supply + model.release[q, m, t] - model.purchase[q, m, t]
-        return supply + model.unmet[q, m, t] == inputs.demand[(q, m, t)]
+        return supply + model.unmet[q, m, t] == model.demand_t[q, m, t]
 
     model.demand = pyo.Constraint(list(inputs.demand), rule=rule)
 

@@ -55,7 +55,7 @@ def export_control(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex
             entering = into_coalition(model, ix, inputs, inputs.adversaries, s, m, t, GRADES)
         if isinstance(entering, int | float):
             return pyo.Constraint.Skip
-        demand = sum(v for (q, mm, tt), v in inputs.demand.items() if mm == m and tt == t)
+        demand = pyo.quicksum(model.demand_t[q, m, t] for q in inputs.coalition if (q, m, t) in model.demand_t)
         return entering <= share * demand
 
     model.export_control = pyo.Constraint(list(inputs.controls), rule=rule)
@@ -69,9 +69,12 @@ def third_party_share(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIn
 
     .. math:: ship_{r \to C,s,m,t} \le u_s \Big(\phi_r K^0_{r,s,m,t}
               + \omega_r \sum_\tau \rho\, build_{r,s,m,\tau}\Big) \quad r \in P
+
+    In a member-parametric model every non-adversary has this row; an active member's
+    share and offtake are 1, which capacity already implies.
     """
-    third = set(inputs.third_parties)
-    index = [(r, s, m, t) for (r, s, m) in inputs.producers if r in third for t in inputs.years]
+    limited = set(inputs.sellers_limited)
+    index = [(r, s, m, t) for (r, s, m) in inputs.producers if r in limited for t in inputs.years]
 
     def rule(_model: pyo.ConcreteModel, r: str, s: str, m: str, t: int) -> pyo.Expression:
         sold = into_coalition(model, ix, inputs, [r], s, m, t, GRADES)
@@ -79,7 +82,6 @@ def third_party_share(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIn
             return pyo.Constraint.Skip
         new = pyo.quicksum(f * model.build[r, s, m, tau] for tau, f in ix.builds_online.get((r, s, m, t), []))
         existing = inputs.existing.get((r, s, m, t), 0.0)
-        share, offtake = inputs.third_party_share[r], inputs.new_build_offtake[r]
-        return sold <= inputs.utilisation[s] * (share * existing + offtake * new)
+        return sold <= inputs.utilisation[s] * (model.seller_share[r] * existing + model.seller_offtake[r] * new)
 
     model.third_party = pyo.Constraint(index, rule=rule)

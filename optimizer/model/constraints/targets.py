@@ -20,9 +20,9 @@ def timeline_target(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelInde
     last = inputs.last_stage
 
     def rule(_model: pyo.ConcreteModel, k: int, m: str, t: int) -> pyo.Expression:
-        members = [q for q in inputs.coalition if (q, m, t) in inputs.demand]
+        members = [q for q in inputs.coalition if (q, m, t) in model.demand_t]
         short = pyo.quicksum(received(model, ix, q, last, m, t, EXPOSED) + model.unmet[q, m, t] for q in members)
-        total = sum(inputs.demand[(q, m, t)] for q in members)
+        total = pyo.quicksum(model.demand_t[q, m, t] for q in members)
         return short <= inputs.targets[(k, m, t)] * total + model.target_slack[m, t]
 
     model.target = pyo.Constraint(list(inputs.targets), rule=rule)
