@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from factory import BASE, row, write_dataset
 
 from optimizer import DatasetError, Scenario, ScenarioError, solve
 from optimizer.data.loader import load_dataset_dir
+
+from factory import BASE, row, write_dataset
 
 
 def run(tiny: Path, **fields: object) -> None:

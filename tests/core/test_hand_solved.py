@@ -12,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from core.registry import covers
-from factory import BASE, row, write_dataset
 
 from optimizer import Scenario, solve
+
+from core.registry import covers
+from factory import BASE, row, write_dataset
 
 
 def scenario(dataset: Path, **fields: object) -> Scenario:

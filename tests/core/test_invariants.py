@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
 
 import pandas as pd
 import pytest
 
 from optimizer import Result, default_scenario, solve
 from optimizer.model import build_inputs
-from optimizer.model.inputs import EXPOSED
 from optimizer.scenario import resolve_scenario
+
+from core.checks import assert_capacity_holds, assert_mass_balance_holds
 
 TOL = 1e-3  # t; HiGHS tolerances times the size of flows
 
@@ -38,65 +38,11 @@ def test_default_scenario_is_optimal_with_exposure_by_year(default_result: Resul
 
 
 def test_capacity_holds_in_reported_numbers(default_result: Result) -> None:
-    inputs = build_inputs(resolve_scenario(default_scenario()))
-    production = (
-        default_result.tables["production"].groupby(["country", "stage", "material", "year"])["production_t"].sum()
-    )
-    builds = default_result.builds
-    for (r, s, m, t), made in production.items():
-        new = 0.0
-        for b in builds[(builds.country == r) & (builds.stage == s) & (builds.material == m)].itertuples():
-            if t >= b.online_year:
-                new += b.capacity_t_per_yr * inputs.ramp_factor(s, t - b.online_year)
-        usable = inputs.utilisation[s] * (inputs.existing.get((r, s, m, t), 0.0) + new)
-        assert made <= usable + TOL, (r, s, m, t, made, usable)
+    assert_capacity_holds(default_result, build_inputs(resolve_scenario(default_scenario())), TOL)
 
 
 def test_mass_balance_holds_in_reported_numbers(default_result: Result) -> None:
-    inputs = build_inputs(resolve_scenario(default_scenario()))
-    production = default_result.tables["production"]
-    shipments = default_result.tables["shipments"]
-    made = production.groupby(["country", "stage", "material", "year", "grade"])["production_t"].sum()
-    # every tonne made is shipped: used locally, exported to a pool or sent on a lane
-    out = (
-        shipments[shipments.kind.isin(["local", "export", "lane"])]
-        .groupby(["origin", "stage", "material", "year", "grade"])["quantity_t"]
-        .sum()
-    )
-    for key, value in made.items():
-        assert value == pytest.approx(out.get(key, 0.0), abs=TOL), key
-    # each pool clears
-    exported = (
-        shipments[shipments.kind == "export"]
-        .groupby(["destination", "stage", "material", "year", "grade"])["quantity_t"]
-        .sum()
-    )
-    coalition = set(default_result.summary.coalition)
-    imports = shipments[shipments.kind == "import"].copy()
-    imports["pool"] = ["pool:coalition" if q in coalition else "pool:rest" for q in imports.destination]
-    imported = imports.groupby(["pool", "stage", "material", "year", "grade"])["quantity_t"].sum()
-    for key in set(exported.index) | set(imported.index):
-        assert exported.get(key, 0.0) == pytest.approx(imported.get(key, 0.0), abs=TOL), key
-    # each stage's input is the previous stage's product received, times the yield
-    received = (
-        shipments[shipments.kind.isin(["local", "import", "lane"])]
-        .groupby(["destination", "stage", "material", "year", "grade"])["quantity_t"]
-        .sum()
-    )
-    nxt = dict(zip(inputs.stages[:-1], inputs.stages[1:], strict=True))
-    inflow: dict[tuple, float] = defaultdict(float)
-    for (q, s, m, t, g), v in received.items():
-        if s in nxt:
-            grade = EXPOSED if q in inputs.adversaries else g
-            inflow[(q, nxt[s], m, t, grade)] += v
-    for (r, s, m, t, g), v in made.items():
-        if s == inputs.first_stage:
-            continue
-        assert v == pytest.approx(inputs.yield_[(s, m)] * inflow.get((r, s, m, t, g), 0.0), abs=TOL), (r, s, m, t, g)
-    # demand: deliveries + stock release - purchase + unmet = demand
-    d = default_result.tables["deliveries"]
-    balance = d.free_t + d.exposed_t + d.stock_release_t - d.stock_purchase_t + d.unmet_t
-    assert (balance - d.demand_t).abs().max() < TOL
+    assert_mass_balance_holds(default_result, build_inputs(resolve_scenario(default_scenario())), TOL)
 
 
 def test_adversaries_make_only_exposed_output(default_result: Result) -> None:

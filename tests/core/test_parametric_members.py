@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from factory import BASE, row, write_dataset
 
 from optimizer import Scenario, ScenarioError, solve
 from optimizer.run import prepare, set_members, solve_prepared
+
+from factory import BASE, row, write_dataset
 
 
 @pytest.fixture

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import core.test_hand_solved  # noqa: F401  (registers its tests)
 import pyomo.environ as pyo
-from core.registry import COVERED
 
 from optimizer.model import CONSTRAINT_FAMILIES, build_inputs, build_model
 from optimizer.scenario import resolve_scenario
 from optimizer.schemas import Scenario
+
+import core.test_hand_solved  # noqa: F401  (registers its tests)
+from core.registry import COVERED
 
 
 def test_every_constraint_family_has_a_test() -> None:
