@@ -179,6 +179,7 @@ def extract(prepared: Prepared, outcome: SolveOutcome) -> Result:
     info = ModelInfo(
         variables=variables,
         constraints=constraints,
+        nonzeros=prepared.solver.nonzeros(),
         solver="highs",
         solver_version=solver_version(),
         model_version=MODEL_VERSION,

@@ -153,6 +153,10 @@ class ModelSolver:
             self.model.exposure_limit.deactivate()
         self.limit_active = on
 
+    def nonzeros(self) -> int:
+        """Non-zeros of the constraint matrix HiGHS holds."""
+        return int(self.opt._solver_model.getNumNz())
+
     def write(self, path: str | Path) -> None:
         """Write the model as HiGHS holds it (.mps or .lp by extension)."""
         self.opt._solver_model.writeModel(str(path))

@@ -189,3 +189,15 @@ def test_weighted_mode_with_costly_money_builds_nothing(tiny: Path) -> None:
     assert result.status == "optimal"
     assert result.builds.empty
     assert result.summary.model.solves == 1
+
+
+def test_time_limit_without_a_feasible_point_returns_no_allocation() -> None:
+    from optimizer import default_scenario
+
+    scenario = default_scenario()
+    limited = scenario.model_copy(update={"options": scenario.options.model_copy(update={"time_limit_s": 0.001})})
+    result = solve(limited)
+    assert result.status == "time_limit"
+    assert result.summary.builds == [] and result.summary.exposure_share_by_year == []
+    assert "time limit" in result.summary.message
+    assert result.summary.model.nonzeros > 0
