@@ -236,12 +236,16 @@ def main() -> None:
     app()
 
 
-from optimizer.analysis.cli import register as _register_analysis_commands  # noqa: E402
 
-_register_analysis_commands(app)
-from api.cli import register as _register_service_commands  # noqa: E402
+def _register_command_groups() -> None:
+    """Add the analytics, service and report commands (each module imports lazily)."""
+    from api.cli import register as register_service
+    from optimizer.analysis.cli import register as register_analysis
+    from optimizer.viz.cli import register as register_viz
 
-_register_service_commands(app)
-from optimizer.viz.cli import register as _register_viz_commands  # noqa: E402
+    register_analysis(app)
+    register_service(app)
+    register_viz(app)
 
-_register_viz_commands(app)
+
+_register_command_groups()

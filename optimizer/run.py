@@ -107,6 +107,17 @@ def prepare(scenario: Scenario, allow_paths: bool = True, parametric_members: bo
     return Prepared(resolved, inputs, model, index, solver, timing)
 
 
+def set_budget(prepared: Prepared, budget_usd: float | None) -> None:
+    """Change the capital budget of a built model (None = unlimited); the re-solve starts warm."""
+    from optimizer.model.constraints.money import UNLIMITED_BUDGET_USD
+
+    if budget_usd is not None and not (0 <= budget_usd < UNLIMITED_BUDGET_USD):
+        raise ScenarioError(f"budget {budget_usd} must be between 0 and {UNLIMITED_BUDGET_USD:g} USD", "budget_usd")
+    prepared.inputs.budget_usd = budget_usd
+    prepared.model.budget_usd.set_value(UNLIMITED_BUDGET_USD if budget_usd is None else budget_usd)
+    prepared.solver.params_changed()
+
+
 def set_members(prepared: Prepared, members: list[str]) -> None:
     """Make a subset of the coalition the active members of a member-parametric model.
 

@@ -92,6 +92,10 @@ def check_scenario(scenario: Scenario, dataset: Dataset, coalition: list[str]) -
         where = f"scenario.export_controls.{i}"
         issues += _check_names(control.stages, dataset.stages, f"{where}.stages")
         issues += _check_names(control.materials, dataset.materials, f"{where}.materials")
+        issues += _check_names(control.origins, dataset.countries, f"{where}.origins")
+        inside = [c for c in control.origins or [] if c in coalition]
+        if inside:
+            issues.append(InputIssue(f"{where}.origins", f"{inside} are coalition members; name suppliers outside it"))
     for i, target in enumerate(scenario.targets):
         where = f"scenario.targets.{i}"
         issues += _check_names(target.materials, dataset.materials, f"{where}.materials")
@@ -106,11 +110,15 @@ def check_scenario(scenario: Scenario, dataset: Dataset, coalition: list[str]) -
 
 
 def apply_overrides(dataset: Dataset, overrides: list[Override]) -> Dataset:
-    """Apply scenario overrides to a copy of the dataset and re-validate it whole."""
+    """Apply scenario overrides to a copy of the dataset and re-validate it.
+
+    The tables an override touches are re-checked cell by cell; references and the
+    cross-table checks run over the whole dataset again.
+    """
     if not overrides:
         return dataset
     specs = load_dictionary()
-    raw = {name: to_raw(table) for name, table in dataset.tables.items()}
+    raw: dict[str, pd.DataFrame] = {}
     issues: list[InputIssue] = []
     for i, override in enumerate(overrides):
         where = f"scenario.overrides.{i}"
@@ -118,7 +126,9 @@ def apply_overrides(dataset: Dataset, overrides: list[Override]) -> Dataset:
             issues.append(InputIssue(f"{where}.table", f"unknown table '{override.table}'; tables: {sorted(specs)}"))
             continue
         spec = specs[override.table]
-        table = raw[override.table]
+        table = raw.get(override.table)
+        if table is None:
+            table = to_raw(dataset.tables[override.table])
         for part, columns in (("where", override.where), ("set", override.set), ("scale", override.scale)):
             for col in columns:
                 if col not in spec.columns:
@@ -133,9 +143,11 @@ def apply_overrides(dataset: Dataset, overrides: list[Override]) -> Dataset:
         mask = pd.Series(True, index=table.index)
         for col, value in override.where.items():
             mask &= table[col].astype(str) == str(value)
-        if (override.set or override.scale) and not mask.any():
+        if (override.set or override.scale or override.delete) and not mask.any():
             issues.append(InputIssue(f"{where}.where", f"matches no row of '{override.table}'; check the values"))
             continue
+        if override.delete:
+            table = table.loc[~mask].reset_index(drop=True)
         for col, value in override.set.items():
             table.loc[mask, col] = value
         for col, factor in override.scale.items():
@@ -156,7 +168,8 @@ def apply_overrides(dataset: Dataset, overrides: list[Override]) -> Dataset:
     if issues:
         raise ScenarioError(issues)
     try:
-        tables = validate_tables(raw)
+        untouched = {name: t for name, t in dataset.tables.items() if name not in raw}
+        tables = validate_tables(raw, untouched)
     except DatasetError as exc:
         raise ScenarioError(
             [InputIssue("scenario.overrides", f"the overridden dataset is invalid: {issue}") for issue in exc.issues]

@@ -48,6 +48,14 @@ class ExportControl(StrictModel):
             " year, as a share of the coalition's demand for the material (0 = total ban)."
         ),
     )
+    origins: list[ISO3] | None = Field(
+        None,
+        max_length=50,
+        description=(
+            "Countries whose shipments are controlled (none = the scenario's adversaries). Naming"
+            " a non-adversary models a supplier cut off, e.g. a licence revoked from a year."
+        ),
+    )
     include_reexports: bool = Field(
         True,
         description=(
@@ -78,32 +86,37 @@ class TimelineTarget(StrictModel):
 class Override(StrictModel):
     """Replace or scale values of one dataset table for this run.
 
-    Rows are chosen by `where` (column -> value; empty = every row). `set` writes values,
+    Rows are chosen by `where` (column -> value; empty = every row). `delete` removes them,
+    `set` writes values,
     `scale` multiplies numeric columns (whole-number columns such as lead times are rounded);
     `add_rows` appends complete rows.
     """
 
     table: str = Field(description="Dataset table name, e.g. lead_times, capex, demand.")
     where: dict[str, str | int | float] = Field(default_factory=dict)
+    delete: bool = Field(False, description="Delete the rows `where` selects (e.g. close a lane).")
     set: dict[str, str | int | float | None] = Field(default_factory=dict)
     scale: dict[str, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
     add_rows: list[dict[str, str | int | float | None]] = Field(default_factory=list, max_length=MAX_LIST)
 
     @model_validator(mode="after")
     def _does_something(self) -> Override:
-        if not (self.set or self.scale or self.add_rows):
-            raise ValueError("an override needs at least one of set, scale or add_rows")
+        if not (self.set or self.scale or self.add_rows or self.delete):
+            raise ValueError("an override needs at least one of set, scale, add_rows or delete")
+        if self.delete and (self.set or self.scale):
+            raise ValueError("delete removes the selected rows: it cannot be combined with set or scale")
         return self
 
 
 class Objective(StrictModel):
     """How the two goals, low exposure and low cost, are traded off."""
 
-    mode: Literal["lexicographic", "weighted"] = Field(
+    mode: Literal["lexicographic", "weighted", "exposure"] = Field(
         "lexicographic",
         description=(
             "lexicographic: minimise exposure (+ penalised unmet demand), then cost at that"
-            " exposure; weighted: one solve of exposure + cost_weight x cost."
+            " exposure; weighted: one solve of exposure + cost_weight x cost; exposure: the"
+            " first phase only (the allocation is exposure-optimal, its cost not minimised)."
         ),
     )
     unmet_penalty: float | None = Field(

@@ -161,6 +161,10 @@ class ModelSolver:
         """Write the model as HiGHS holds it (.mps or .lp by extension)."""
         self.opt._solver_model.writeModel(str(path))
 
+    def update_variables(self, variables: list[Any]) -> None:
+        """Push changed bounds or fixings of these variables to HiGHS."""
+        self.opt.update_variables(variables)
+
     def params_changed(self) -> None:
         """Push new values of mutable parameters to HiGHS (the basis is kept: warm start)."""
         self.opt.update_params()
@@ -176,7 +180,7 @@ class ModelSolver:
         return float(self.opt._solver_model.getInfo().objective_function_value)
 
     def solve(self, mode: str, exposure_tolerance: float) -> SolveOutcome:
-        """Run the lexicographic (two solves) or weighted (one solve) procedure."""
+        """Run the lexicographic (two solves), weighted or exposure-only (one solve) procedure."""
         start = time.perf_counter()
         limit = self.options.time_limit_s
         outcome = SolveOutcome(status="error")

@@ -52,6 +52,14 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
+def _share_cell(shares: tuple[float, float] | None) -> str:
+    """Exposed share, with the unmet share when some demand goes unmet."""
+    if shares is None:
+        return "-"
+    exposed, unmet = shares
+    return f"{exposed:.0%}" if unmet < 0.005 else f"{exposed:.0%} +{unmet:.0%} short"
+
+
 @contextlib.contextmanager
 def _progress(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
     from optimizer.cli import err_console
@@ -158,12 +166,16 @@ def print_compare(console: Console, result: dict[str, Any]) -> None:
             for m in materials:
                 table.add_column(c["coalition"] if len(materials) == 1 else f"{c['coalition']}\n{m}", justify="right")
         lookup = {
-            (c["coalition"], r["year"], r["material"]): r["exposed_share"]
+            (c["coalition"], r["year"], r["material"]): (r["exposed_share"], r["unmet_share"])
             for c in cells
             for r in c["exposed_share_by_year"]
         }
         for year in years:
-            table.add_row(str(year), *(_pct(lookup.get((c["coalition"], year, m))) for c in cells for m in materials))
+            table.add_row(
+                str(year), *(_share_cell(lookup.get((c["coalition"], year, m))) for c in cells for m in materials)
+            )
+        if any(u >= 0.005 for _, u in lookup.values()):
+            table.caption = "x% +y% short: x% of demand exposed to the adversary, y% not met at all"
         console.print(table)
 
         side = Table(title=f"Side by side — scenario {scenario}")

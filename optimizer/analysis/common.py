@@ -122,6 +122,23 @@ def meta(request: AnalysisRequest, results: list[SweepResult]) -> RunMeta:
     )
 
 
+CHUNK = 16  # solves per re-used model: enough to amortise a build, small enough for progress
+
+
+def chunks(values: list[Any], workers: int, size: int = CHUNK) -> list[list[Any]]:
+    """Contiguous chunks of at most `size` values, at least one per worker (deterministic)."""
+    if not values:
+        return []
+    parts = min(len(values), max(workers, -(-len(values) // size)))
+    base, extra = divmod(len(values), parts)
+    out, start = [], 0
+    for k in range(parts):
+        end = start + base + (1 if k < extra else 0)
+        out.append(values[start:end])
+        start = end
+    return out
+
+
 def offset_progress(progress: Progress | None, offset: int, total: int) -> Progress | None:
     """Report one sweep's progress as part of several sweeps."""
     if progress is None:

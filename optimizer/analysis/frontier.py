@@ -6,7 +6,8 @@ that budget,
 .. math:: E(B) = \min_x \{\, E(x) : capex(x) \le B \,\}, \quad
           B_k = B_{min} + \tfrac{k}{K-1}(B_{max} - B_{min}), \; k = 0..K-1,
 
-then the cheapest plan at that exposure. :math:`E(B)` never rises with :math:`B`, and
+then the cheapest plan at that exposure (HiGHS feasibility tolerances tightened to 1e-9 unless
+the scenario sets them: the budget row is in USD). :math:`E(B)` never rises with :math:`B`, and
 :math:`B_{max}` defaults to the capital the unlimited-budget plan spends (its exposure is
 the frontier's floor, reached at the last point). The model is built once per worker and
 re-solved warm for each budget (the budget is a mutable parameter of the LP).
@@ -30,6 +31,7 @@ from optimizer.analysis.common import (
     base_dataset,
     check_resolves,
     checked,
+    chunks,
     engine_for,
     for_coalition,
     meta,
@@ -45,6 +47,10 @@ from optimizer.errors import ScenarioError
 logger = logging.getLogger(__name__)
 
 EXPOSURE_TOL = 1e-6  # share-years: smaller differences are solver tolerance
+# The budget row is in USD (coefficients ~1e6, right-hand side ~1e10): with HiGHS's default
+# 1e-7 feasibility tolerances the exposure at a binding budget comes back up to ~1e-5
+# (relative) above its optimum, enough to break monotonicity between close budgets.
+TIGHT = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9}
 TOP_MARGIN = 1e-9  # relative: the top budget is a hair above what the unlimited plan spends
 
 
@@ -78,11 +84,6 @@ def knee_index(xs: list[float], ys: list[float]) -> int | None:
     distance = np.abs((x - x[0]) * dy - (y - y[0]) * dx) / chord
     best = int(np.argmax(distance))
     return best if distance[best] > 1e-9 else None
-
-
-def _chunks(budgets: list[float], parts: int) -> list[list[float]]:
-    parts = max(1, min(parts, len(budgets)))
-    return [list(chunk) for chunk in np.array_split(np.asarray(budgets), parts) if len(chunk)]
 
 
 def _annotate(points: list[FrontierPoint]) -> int | None:
@@ -127,6 +128,9 @@ def frontier(
     scenario = check_resolves(
         for_coalition(request.scenario, members, request.coalition or request.scenario.coalition), allow_paths
     )
+    options = scenario.options.model_dump(mode="json")
+    options["solver_options"] = {**TIGHT, **options["solver_options"]}
+    scenario = with_changes(scenario, options=options)
     total = 1 + request.points
     sweeps = []
     with engine_for(request) as engine:
@@ -154,7 +158,7 @@ def frontier(
         budgets = [float(b) for b in np.linspace(request.budget_min_usd, top, request.points)]
         items = [
             SweepItem(key=f"budgets-{i}", scenario=scenario_payload(scenario), budgets=chunk, allow_paths=allow_paths)
-            for i, chunk in enumerate(_chunks(budgets, request.workers))
+            for i, chunk in enumerate(chunks(budgets, request.workers))
         ]
 
         def chunk_progress(done: int, chunks: int) -> None:

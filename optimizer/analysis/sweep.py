@@ -21,7 +21,9 @@ order whatever the completion order.
 
 Where only the capital budget changes between solves (the frontier), an item carries a
 list of ``budgets``: the worker builds the model once and re-solves it warm for each
-budget through the mutable parameter ``model.budget_usd``.
+budget through the mutable parameter ``model.budget_usd``. Where only whose assets count
+changes (the value game), an item carries ``without``: lists of countries whose asset
+variables are fixed at zero for one re-solve each.
 """
 
 from __future__ import annotations
@@ -99,6 +101,13 @@ class SweepItem(BaseModel):
     scenario: dict[str, Any]
     budgets: list[float] | None = Field(
         None, description="Re-solve the one built model at each capital budget (USD), in order."
+    )
+    without: list[list[str]] | None = Field(
+        None,
+        description=(
+            "Re-solve the one built model once per entry with the assets of the listed countries"
+            " switched off (their production, builds, stock movements and financing fixed at 0)."
+        ),
     )
     allow_paths: bool = Field(True, description="Whether the scenario may name a dataset directory.")
 
@@ -197,6 +206,44 @@ def status_of(d: Digest) -> tuple[ItemStatus, str]:
     return "error", d.message or f"solver status {d.solver_status}"
 
 
+def _multi(key: str, points: list[Digest]) -> dict[str, Any]:
+    """An item of several solves: ok when all are, else the first problem."""
+    statuses = [status_of(p) for p in points]
+    worst = next((st for st in statuses if st[0] != "ok"), ("ok", ""))
+    return ItemResult(key=key, status=worst[0], message=worst[1], points=points).model_dump(mode="json")
+
+
+def asset_variables(model: Any, countries: set[str]) -> list[Any]:
+    """Variables through which countries' assets serve the coalition.
+
+    Production (existing, announced and new capacity), builds (sites and reserves), stockpile
+    purchases and releases, and member financing, each indexed by country first.
+    """
+    found = []
+    for name in ("production", "build", "purchase", "release", "finance"):
+        component = getattr(model, name, None)
+        if component is None:
+            continue
+        found += [component[index] for index in component if index[0] in countries]
+    return found
+
+
+def solve_without(prepared: Any, countries: list[str]) -> Any:
+    """Solve the built model with the countries' assets switched off, then switch them back on."""
+    from optimizer.run import solve_prepared
+
+    variables = asset_variables(prepared.model, set(countries))
+    for var in variables:
+        var.fix(0.0)
+    prepared.solver.opt.update_variables(variables)
+    try:
+        return solve_prepared(prepared)
+    finally:
+        for var in variables:
+            var.unfix()
+        prepared.solver.opt.update_variables(variables)
+
+
 def sweep_options(scenario: dict[str, Any]) -> dict[str, Any]:
     """HiGHS on one thread, and no duals (a digest does not use them)."""
     options = dict(scenario.get("options") or {})
@@ -211,13 +258,17 @@ def solve_item(item: dict[str, Any]) -> dict[str, Any]:
     Never raises for a bad scenario or a solver failure: they become the item's status.
     """
     from optimizer.errors import CoalitionError
-    from optimizer.run import prepare, solve_prepared
+    from optimizer.run import prepare, set_budget, solve_prepared
     from optimizer.schemas import Scenario
 
     key = str(item.get("key", "?"))
     try:
         work = SweepItem.model_validate(item)
         scenario = Scenario.from_data(sweep_options(work.scenario))
+        if work.without is not None:
+            prepared = prepare(scenario, allow_paths=work.allow_paths)
+            points = [digest(solve_without(prepared, countries)) for countries in work.without]
+            return _multi(key, points)
         if work.budgets is None:
             result = solve_prepared(prepare(scenario, allow_paths=work.allow_paths))
             d = digest(result, scenario.budget_usd)
@@ -225,17 +276,13 @@ def solve_item(item: dict[str, Any]) -> dict[str, Any]:
             return ItemResult(key=key, status=status, message=message, digest=d).model_dump(mode="json")
         if not work.budgets:
             raise ValueError("a budget sweep item needs at least one budget")
-        # The budget row exists only when the scenario has a budget: build with the largest.
-        scenario = Scenario.from_data({**scenario.model_dump(mode="json"), "budget_usd": max(work.budgets)})
+        # One model for every budget: each re-solve starts from the previous optimum.
         prepared = prepare(scenario, allow_paths=work.allow_paths)
         points = []
         for budget in work.budgets:
-            prepared.model.budget_usd.set_value(float(budget))
-            prepared.solver.params_changed()
+            set_budget(prepared, float(budget))
             points.append(digest(solve_prepared(prepared), float(budget)))
-        statuses = [status_of(p) for p in points]
-        worst = next((s for s in statuses if s[0] != "ok"), ("ok", ""))
-        return ItemResult(key=key, status=worst[0], message=worst[1], points=points).model_dump(mode="json")
+        return _multi(key, points)
     except CoalitionError as exc:
         return ItemResult(key=key, status="error", message=str(exc)).model_dump(mode="json")
     except Exception as exc:  # a fault in one item must not end the sweep

@@ -244,14 +244,22 @@ def read_tables(path: Path) -> tuple[dict[str, pd.DataFrame], list[DatasetIssue]
     return raw_tables, issues
 
 
-def validate_tables(raw_tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Validate raw tables (cells, keys, estimates, references, chain); raise DatasetError."""
+def validate_tables(
+    raw_tables: dict[str, pd.DataFrame], valid_tables: dict[str, pd.DataFrame] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Validate raw tables (cells, keys, estimates, references, chain); raise DatasetError.
+
+    `valid_tables` are typed tables already validated (an override's untouched tables):
+    their cells are not checked again, but references and cross-table checks include them.
+    """
     from optimizer.data.checks import run_checks
 
     specs = load_dictionary()
-    typed: dict[str, pd.DataFrame] = {}
+    typed: dict[str, pd.DataFrame] = dict(valid_tables or {})
     issues: list[DatasetIssue] = []
     for name, spec in specs.items():
+        if name in typed and name not in raw_tables:
+            continue
         if name not in raw_tables:
             issues.append(DatasetIssue(f"{name}.csv", "table is missing"))
             continue

@@ -74,8 +74,8 @@ class ModelInputs:
     # sparse index sets
     producers: list[Key3] = field(default_factory=list)  # (r, s, m) that can ever produce
     builds: list[tuple[str, str, str, int]] = field(default_factory=list)
-    # control and target rows: (name, stage, material, year) -> (share, include_reexports)
-    controls: dict[tuple[int, str, str, int], tuple[float, bool]] = field(default_factory=dict)
+    # control rows: (control, stage, material, year) -> (share, include_reexports, origins or None)
+    controls: dict[tuple[int, str, str, int], tuple[float, bool, tuple[str, ...] | None]] = field(default_factory=dict)
     targets: dict[tuple[int, str, int], float] = field(default_factory=dict)
 
     @property
@@ -334,7 +334,9 @@ def _build_index(inputs: ModelInputs) -> list[tuple[str, str, str, int]]:
     return index
 
 
-def _controls(rs: ResolvedScenario, inputs: ModelInputs) -> dict[tuple[int, str, str, int], tuple[float, bool]]:
+def _controls(
+    rs: ResolvedScenario, inputs: ModelInputs
+) -> dict[tuple[int, str, str, int], tuple[float, bool, tuple[str, ...] | None]]:
     controls = {}
     for k, control in enumerate(rs.scenario.export_controls):
         for t in inputs.years:
@@ -342,7 +344,8 @@ def _controls(rs: ResolvedScenario, inputs: ModelInputs) -> dict[tuple[int, str,
                 continue
             for s in control.stages or inputs.stages:
                 for m in control.materials or inputs.materials:
-                    controls[(k, s, m, t)] = (control.max_share, control.include_reexports)
+                    origins = tuple(control.origins) if control.origins is not None else None
+                    controls[(k, s, m, t)] = (control.max_share, control.include_reexports, origins)
     return controls
 
 

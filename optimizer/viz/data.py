@@ -25,7 +25,16 @@ TOL = 1e-6  # t below which a flow is not drawn
 
 # Columns of each table of a result, so that an empty table still has its header.
 COLUMNS: dict[str, list[str]] = {
-    "exposure_by_year": ["year", "material", "demand_t", "free_t", "exposed_t", "unmet_t", "exposed_share", "unmet_share"],
+    "exposure_by_year": [
+        "year",
+        "material",
+        "demand_t",
+        "free_t",
+        "exposed_t",
+        "unmet_t",
+        "exposed_share",
+        "unmet_share",
+    ],
     "adversary_share_by_stage": ["stage", "material", "year", "received_t", "from_adversaries_t", "adversary_share"],
     "builds": ["country", "stage", "material", "start_year", "online_year", "capacity_t_per_yr", "capex_usd"],
     "production": ["country", "stage", "material", "year", "grade", "production_t"],
@@ -152,7 +161,7 @@ def stages_of(result: Result) -> list[str]:
     """Stages in chain order, as far as the result shows them (adversary share table order)."""
     stages: list[str] = []
     for frame in (result.tables["adversary_share_by_stage"], result.tables["production"], result.tables["builds"]):
-        for s in frame["stage"] if "stage" in frame else []:
+        for s in frame.get("stage", []):
             if s not in stages:
                 stages.append(s)
     known = ["mine", "separation", "metal_alloy", "magnet"]

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factory import PROV, write_dataset
 
 from optimizer import Scenario
+
+from factory import PROV, write_dataset
 
 
 def r(**values: Any) -> dict[str, Any]:

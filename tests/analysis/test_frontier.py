@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from optimizer import ScenarioError, solve
@@ -27,7 +29,7 @@ def test_frontier_by_hand(tiny):
     exposures = [p.exposure_share_years for p in result.points]
     assert all(p.status == "ok" for p in result.points)
     # more budget never raises exposure
-    assert all(b <= a + 1e-6 for a, b in zip(exposures, exposures[1:], strict=False))
+    assert all(b <= a + 1e-6 for a, b in itertools.pairwise(exposures))
     # the last point is the unlimited-budget plan
     assert exposures[-1] == pytest.approx(result.unlimited.exposure_share_years, rel=1e-6)
     assert budgets[-1] == pytest.approx(result.unlimited.capex_usd, rel=1e-6)

@@ -86,9 +86,8 @@ def test_sampled_method_is_efficient_reproducible_and_covers_the_exact_values(tr
 def test_money_counts_when_members_have_budgets(tmp_path):
     # Nothing exists; USA may build (lead 1 year) but only CAN has money: neither alone
     # avoids anything, together they free 4 of 5 years: phi = (2, 2).
-    from factory import write_dataset
-
     from .conftest import CHINA, country, demand, r
+    from factory import write_dataset
 
     path = write_dataset(
         tmp_path / "money",
@@ -121,3 +120,39 @@ def test_adversary_in_the_coalition_is_refused(trio):
         member_value(scenario=scenario(trio, "trio"), coalition=["USA", "CHN"], workers=1)
     assert err.value.issues[0].location == "coalition"
     assert "adversary CHN" in str(err.value)
+
+
+def test_switching_assets_off_equals_removing_them_from_the_data(tmp_path):
+    # Every kind of asset: existing plants (USA mine, CAN magnets), reserves and build sites
+    # (USA), a stockpile (JPN), member budgets (USA, JPN; CAN uncapped), a third party (AUS).
+    from optimizer import solve
+    from optimizer.analysis.common import base_dataset, with_changes
+    from optimizer.analysis.overrides import remove_assets
+
+    from .conftest import CHINA, cap, country, demand, r
+    from factory import write_dataset
+
+    path = write_dataset(
+        tmp_path / "rich",
+        countries=[country(c) for c in ("USA", "CAN", "JPN", "AUS", "CHN")],
+        capacity=[*CHINA, cap("USA", "mine", 20), cap("CAN", "magnet", 30), cap("AUS", "mine", 10)],
+        reserves=[r(country="USA", reserves_t=1e6, unit="t REO")],
+        stockpiles=[r(country="JPN", material="NdPr", initial_stock_t=50, capacity_t=100, holding_usd_per_t_yr=1)],
+        demand=[demand("USA", 60), demand("JPN", 40)],
+    )
+    members = ["USA", "CAN", "JPN"]
+    sc = scenario(path, members, budget_usd=100_000, member_budgets_usd={"USA": 50_000, "JPN": 20_000})
+    result = member_value(scenario=sc, workers=1)
+    assert result.grand_value > 0
+    ds = base_dataset(sc, True)
+    weighted = {"mode": "weighted", "cost_weight_per_musd": 0.0}
+    for subset in result.subsets:
+        outside = [m for m in members if m not in subset["members"]]
+        overrides = [o for m in outside for o in remove_assets(ds, m, "test")]
+        budgets = {**sc.member_budgets_usd, **dict.fromkeys(outside, 0.0)}
+        direct = solve(with_changes(sc, overrides=overrides, member_budgets_usd=budgets, objective=weighted))
+        assert direct.summary.objective["exposure_share_years"] == pytest.approx(
+            subset["exposure_share_years"], abs=1e-7
+        ), subset["members"]
+    values = sorted(s["value"] for s in result.subsets)
+    assert len(set(round(v, 6) for v in values)) > 3  # a game with some texture

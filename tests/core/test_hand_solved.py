@@ -201,3 +201,40 @@ def test_time_limit_without_a_feasible_point_returns_no_allocation() -> None:
     assert result.summary.builds == [] and result.summary.exposure_share_by_year == []
     assert "time limit" in result.summary.message
     assert result.summary.model.nonzeros > 0
+
+
+def test_exposure_mode_is_one_solve_with_the_lexicographic_exposure(tiny: Path) -> None:
+    lexicographic = solve(scenario(tiny, budget_usd=100_000))
+    only = solve(scenario(tiny, budget_usd=100_000, objective={"mode": "exposure"}))
+    assert only.summary.model.solves == 1
+    assert exposure(only) == pytest.approx(exposure(lexicographic), abs=1e-6)
+
+
+@covers("export_control")
+def test_a_supplier_cut_off_from_a_year(tmp_path: Path) -> None:
+    # AUS sells its 10 t of ore to a US magnet plant; cut AUS off from 2027
+    cut = [{"from_year": 2027, "origins": ["AUS"], "max_share": 0.0}]
+    data = write_dataset(tmp_path / "d")
+    open_ = solve(scenario(data, budget_usd=20_000, build_hosts="coalition"))
+    closed = solve(scenario(data, budget_usd=20_000, build_hosts="coalition", export_controls=cut))
+    assert exposure(open_) == pytest.approx((200 - 10) / 100, abs=1e-5)
+    # without AUS ore, 20,000 USD buy only 20000 / 3000 t of US mine + magnet
+    assert exposure(closed) == pytest.approx((200 - 20000 / 3000) / 100, abs=1e-5)
+
+
+def test_an_override_can_delete_rows(tmp_path: Path) -> None:
+    data = write_dataset(tmp_path / "d")
+    gone = [{"table": "capacity", "where": {"country": "AUS"}, "delete": True}]
+    result = solve(scenario(data, budget_usd=20_000, build_hosts="coalition", overrides=gone))
+    assert exposure(result) == pytest.approx((200 - 20000 / 3000) / 100, abs=1e-5)
+
+
+def test_budget_set_on_a_model_built_without_one(tiny: Path) -> None:
+    from optimizer.run import prepare, set_budget, solve_prepared
+
+    prepared = prepare(scenario(tiny, budget_usd=None))
+    assert exposure(solve_prepared(prepared)) == pytest.approx(1.0, abs=1e-5)
+    set_budget(prepared, 100_000)
+    assert exposure(solve_prepared(prepared)) == pytest.approx((200 - 36.6667) / 100, abs=1e-5)
+    set_budget(prepared, None)
+    assert exposure(solve_prepared(prepared)) == pytest.approx(1.0, abs=1e-5)

@@ -6,6 +6,8 @@ import pyomo.environ as pyo
 
 from optimizer.model.inputs import ModelInputs
 
+UNLIMITED_BUDGET_USD = 1e15  # a quadrillion dollars: no budget
+
 
 def capex_in_year(model: pyo.ConcreteModel, inputs: ModelInputs, t: int) -> pyo.Expression:
     """Capital spent on builds started in year t, USD."""
@@ -19,11 +21,12 @@ def budget_constraint(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
 
     .. math:: \sum_{r,s,m,t} c_{r,s,m}\, build_{r,s,m,t} \le B + \beta
     """
-    model.budget_usd = pyo.Param(mutable=True, initialize=inputs.budget_usd or 0.0)
-    if inputs.budget_usd is None:
-        return
+    # The row exists even without a budget, so that sweeps can set and lift it. "No budget"
+    # is a finite bound no plan reaches: an infinite bound would not stay mutable in HiGHS.
+    budget = UNLIMITED_BUDGET_USD if inputs.budget_usd is None else inputs.budget_usd
+    model.budget_usd = pyo.Param(mutable=True, initialize=budget, domain=pyo.Reals)
     spent = pyo.quicksum(inputs.capex[(r, s, m)] * model.build[r, s, m, t] for (r, s, m, t) in inputs.builds)
-    model.budget = pyo.Constraint(expr=spent <= model.budget_usd + model.budget_slack)
+    model.budget = pyo.Constraint(expr=spent - model.budget_slack <= model.budget_usd)
 
 
 def financing_constraint(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:

@@ -44,12 +44,16 @@ def export_control(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex
     With re-exports, every exposed tonne entering the coalition from outside counts:
 
     .. math:: \sum_{r \notin C} ship_{r \to C,s,m,t,exposed} \le \kappa \sum_{q \in C} D_{q,m,t}
+
+    A control naming other origins (a supplier cut off) caps their direct sales, any grade.
     """
     outsiders = [r for r in inputs.countries if r not in set(inputs.coalition)]
 
     def rule(_model: pyo.ConcreteModel, k: int, s: str, m: str, t: int) -> pyo.Expression:
-        share, reexports = inputs.controls[(k, s, m, t)]
-        if reexports:
+        share, reexports, origins = inputs.controls[(k, s, m, t)]
+        if origins is not None:
+            entering = into_coalition(model, ix, inputs, list(origins), s, m, t, GRADES)
+        elif reexports:
             entering = into_coalition(model, ix, inputs, outsiders, s, m, t, (EXPOSED,))
         else:
             entering = into_coalition(model, ix, inputs, inputs.adversaries, s, m, t, GRADES)
