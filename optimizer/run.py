@@ -255,6 +255,7 @@ def extract(prepared: Prepared, outcome: SolveOutcome) -> Result:
     }
     summary.exposure_share_by_year = rx.records(exposure)
     summary.adversary_share_by_stage = rx.records(tables["adversary_share_by_stage"])
+    summary.deliveries = rx.records(deliveries)
     summary.builds = rx.records(builds)
     summary.production = rx.records(tables["production"])
     summary.shipments = rx.records(tables["shipments"])

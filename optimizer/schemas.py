@@ -315,6 +315,10 @@ class ResultModel(BaseModel):
     cost_breakdown_usd: dict[str, float] = Field(default_factory=dict)
     exposure_share_by_year: list[Record] = Field(default_factory=list)
     adversary_share_by_stage: list[Record] = Field(default_factory=list)
+    deliveries: list[Record] = Field(
+        default_factory=list,
+        description="Per member, material and year: demand, free and exposed deliveries, stock use, unmet (t).",
+    )
     builds: list[Record] = Field(default_factory=list)
     production: list[Record] = Field(default_factory=list)
     shipments: list[Record] = Field(default_factory=list)

@@ -21,5 +21,10 @@ if [ -z "${COALITION_TEST_POSTGRES_URL:-}" ]; then
   fi
 fi
 
+# Chromium: the report's offline rendering test and the comparison page's browser test.
+if ! bash scripts/install-chromium.sh; then
+  echo "warning: Chromium could not be installed; browser tests will be skipped (or fail under CI)" >&2
+fi
+
 .venv/bin/python -m ruff check optimizer api tests benchmarks
 .venv/bin/python -m pytest -q "$@"
