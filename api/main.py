@@ -69,11 +69,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the FastAPI app for `settings` (default: from the environment)."""
     settings = settings or Settings()
     settings.export_environment()
+    keys_required = settings.api_key_required
     app = FastAPI(
         title="Coalition supply-chain optimizer",
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Beyond loopback every route but the health checks needs a key: the schema is then
+        # served by a keyed route below, and the browser UIs (which cannot send it) are off.
+        openapi_url=None if keys_required else "/openapi.json",
+        docs_url=None if keys_required else "/docs",
+        redoc_url=None if keys_required else "/redoc",
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
@@ -87,4 +93,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(compare.build_router())
     app.include_router(datasets.router)
+    if keys_required:
+        app.include_router(health.keyed_openapi_router(app))
     return app

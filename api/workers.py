@@ -99,6 +99,7 @@ class JobWorker:
         self.current: RunningJob | None = None
         self.log = JobLog()
         self._last_reap = 0.0
+        self._writing = threading.Lock()  # one writer of the job row at a time: log order
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -232,23 +233,36 @@ class JobWorker:
         deadline = time.monotonic() + FINISH_RETRY_S
         while True:
             try:
-                repository.finish_job(
-                    self.sessions,
-                    claimed,
-                    state,
-                    log=self.log.drain() + note.encode(),
-                    log_cap=self.settings.log_max_bytes,
-                    error=error,
-                    result=result,
-                    result_status=outcome.result_status if outcome else None,
-                    progress=job.progress,
-                )
+                with self._writing:
+                    self._store_outcome(claimed, job, state, error, outcome, result, note)
                 return
             except SQLAlchemyError as exc:  # keep trying while the lease may still be ours
                 if time.monotonic() > deadline:
                     logger.error("job %s: could not store its outcome: %s", claimed.id, exc)
                     return
                 time.sleep(1.0)
+
+    def _store_outcome(
+        self,
+        claimed: repository.Claimed,
+        job: RunningJob,
+        state: str,
+        error: dict[str, Any] | None,
+        outcome: runner.Outcome | None,
+        result: JobResult | None,
+        note: str,
+    ) -> None:
+        repository.finish_job(
+            self.sessions,
+            claimed,
+            state,
+            log=self.log.drain() + note.encode(),
+            log_cap=self.settings.log_max_bytes,
+            error=error,
+            result=result,
+            result_status=outcome.result_status if outcome else None,
+            progress=job.progress,
+        )
 
     # --- heartbeat ----------------------------------------------------------------------
 
@@ -263,22 +277,32 @@ class JobWorker:
             repository.worker_heartbeat(self.sessions, self.worker_id, job.claimed.id if job else None)
             if job is None:
                 return
-            beat = repository.heartbeat(
-                self.sessions,
-                job.claimed,
-                self.settings.lease_s,
-                job.progress,
-                self.log.drain(),
-                self.settings.log_max_bytes,
-            )
+            with self._writing:
+                beat = self._beat_job(job)
             job.lease_lost = job.lease_lost or not beat.lease_held
             job.cancel_requested = job.cancel_requested or beat.cancel_requested
         except SQLAlchemyError as exc:
             logger.warning("worker %s: heartbeat failed: %s", self.worker_id, exc)
 
+    def _beat_job(self, job: RunningJob) -> repository.Beat:
+        return repository.heartbeat(
+            self.sessions,
+            job.claimed,
+            self.settings.lease_s,
+            job.progress,
+            self.log.drain(),
+            self.settings.log_max_bytes,
+        )
+
 
 def _stamp() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern matching strings that start with `prefix` (wildcards escaped)."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
 
 
 def expire_leases_of(settings: Settings, sessions: Any, worker_prefix: str) -> None:
@@ -286,7 +310,7 @@ def expire_leases_of(settings: Settings, sessions: Any, worker_prefix: str) -> N
     with transaction(sessions) as session:
         session.execute(
             update(Job)
-            .where(Job.state == repository.RUNNING, Job.lease_owner.like(f"{worker_prefix}%"))
+            .where(Job.state == repository.RUNNING, Job.lease_owner.like(_like_prefix(worker_prefix), escape="\\"))
             .values(lease_expires_at=utcnow())
             .execution_options(synchronize_session=False)
         )
@@ -298,7 +322,7 @@ def requeue_leases_of(settings: Settings, sessions: Any, worker_prefix: str) -> 
     with transaction(sessions) as session:
         session.execute(
             update(Job)
-            .where(Job.state == repository.RUNNING, Job.lease_owner.like(f"{worker_prefix}%"))
+            .where(Job.state == repository.RUNNING, Job.lease_owner.like(_like_prefix(worker_prefix), escape="\\"))
             .values(
                 state=repository.QUEUED,
                 lease_owner=None,

@@ -1,11 +1,12 @@
 """Liveness (no database) and readiness (database reachable, workers alive)."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.schemas import Health, Readiness
+from api.deps import ReadCaller
+from api.schemas import Health, Readiness, error_responses
 from api.storage import repository
 
 router = APIRouter(tags=["health"])
@@ -50,3 +51,15 @@ async def readyz(request: Request) -> JSONResponse:
     status = 200 if state.status == "ready" else 503
     headers = {"Retry-After": "5"} if status == 503 else None
     return JSONResponse(state.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def keyed_openapi_router(app: FastAPI) -> APIRouter:
+    """GET /openapi.json behind the `read` scope (used when API keys are required)."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/openapi.json", include_in_schema=False, responses=error_responses(401, 403))
+    def openapi(caller: ReadCaller) -> JSONResponse:
+        """The OpenAPI description of this service."""
+        return JSONResponse(app.openapi())
+
+    return router

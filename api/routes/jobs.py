@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from api import runner
@@ -28,7 +28,7 @@ from api.storage.models import finite_json
 from optimizer.errors import CoalitionError
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=JSONBodyRoute)
-JobId = Annotated[str, "job id"]
+JobId = Annotated[str, Path(description="Job id (a UUID, as returned on submission).")]
 NOT_READY_RETRY_S = 1
 
 
@@ -157,8 +157,10 @@ def get_log(
     caller: ReadCaller,
     sessions: SessionsDep,
     settings: SettingsDep,
-    offset: Annotated[int, Query(ge=0, description="Byte offset to read from.")] = 0,
-    limit: Annotated[int | None, Query(ge=1, description="Bytes at most (capped by the server).")] = None,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="Byte offset to read from.")] = 0,
+    limit: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Bytes at most (capped by the server).")
+    ] = None,
 ) -> JobLogPage:
     """The job's solver and progress log from a byte offset (pages are capped in size)."""
     size_cap = min(limit or settings.log_page_bytes, settings.log_page_bytes)

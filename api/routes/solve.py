@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1", tags=["solve"], route_class=JSONBodyRoute)
 POLL_FIRST_S, POLL_MAX_S = 0.05, 0.5
 
 EXAMPLES = {
-    "default": {"summary": "The default scenario", "value": {}},
+    "defaults": {"summary": "Every field at its default", "value": {}},
     "preset": {"summary": "A coalition preset, 30 s limit", "value": SOLVE_EXAMPLE},
     "countries": {
         "summary": "A coalition as ISO3 codes with an export ban from 2027",

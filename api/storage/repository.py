@@ -297,7 +297,7 @@ def finish_job(
     if progress is not None:
         values["progress_done"], values["progress_total"] = progress
     with transaction(factory) as session:
-        job = session.get(Job, claimed.id)
+        job = session.get(Job, claimed.id, with_for_update=True)
         if job is None or job.lease_owner != claimed.token or job.state != RUNNING:
             return False
         append_log(session, job, log, log_cap)
@@ -313,7 +313,7 @@ def release_job(factory: sessionmaker[Session], claimed: Claimed, reason: str, l
     """Give a job back to the queue without counting the attempt (graceful shutdown)."""
     now = utcnow()
     with transaction(factory) as session:
-        job = session.get(Job, claimed.id)
+        job = session.get(Job, claimed.id, with_for_update=True)
         if job is None or job.lease_owner != claimed.token or job.state != RUNNING:
             return
         append_log(session, job, f"[{now.isoformat(timespec='seconds')}] {reason}\n".encode(), log_cap)

@@ -1,8 +1,17 @@
-"""Throwaway builder for /work/main/datasets/rare_earths (kept outside the repo)."""
-import csv, os, yaml
+"""Builder of the rare_earths tables: every figure, conversion and source in one place.
+
+Run `python datasets/rare_earths/build_tables.py` to rewrite the CSVs beside it after
+changing a figure here; the CSVs are what the optimizer reads, and each row keeps its
+source, year, reliability and the conversion in its notes.
+"""
+import csv
+import os
+
+import yaml
 
 OUT = os.path.dirname(os.path.abspath(__file__))
-SCHEMA = yaml.safe_load(open("/work/main/optimizer/data/schema.yaml"))
+with open(os.path.join(OUT, "..", "..", "optimizer", "data", "schema.yaml"), encoding="utf-8") as _schema:
+    SCHEMA = yaml.safe_load(_schema)
 PROV = list(SCHEMA["provenance_columns"])
 
 def fmt(v):
@@ -14,7 +23,7 @@ def fmt(v):
         return str(v)
     if isinstance(v, float):
         if abs(v - round(v)) < 1e-9 and abs(v) >= 1:
-            return str(int(round(v)))
+            return str(round(v))
         return f"{v:.6g}"
     if isinstance(v, (list, tuple)):
         return ";".join(v)
@@ -90,12 +99,12 @@ FIVE = ["USA", "CAN", "GBR", "AUS", "NZL"]
 # ---------------------------------------------------------------- coalitions
 co = [
  ("five_eyes", FIVE, "Five Eyes intelligence alliance (UKUSA).", "UKUSA Agreement (Five Eyes) membership", "primary"),
- ("five_eyes_japan", FIVE + ["JPN"], "Five Eyes plus Japan, the largest non-Chinese magnet producer.", "UKUSA Agreement membership; Japan added by design", "primary"),
+ ("five_eyes_japan", [*FIVE, "JPN"], "Five Eyes plus Japan, the largest non-Chinese magnet producer.", "UKUSA Agreement membership; Japan added by design", "primary"),
  ("quad", ["USA", "JPN", "AUS", "IND"], "Quadrilateral Security Dialogue.", "Quad membership (Quad leaders' statements)", "primary"),
  ("g7", ["USA", "CAN", "GBR", "FRA", "DEU", "ITA", "JPN"], "Group of Seven countries (the EU, a non-enumerated member, is not a country and is left out).", "G7 membership", "primary"),
  ("eu", EU, "European Union member states present in countries.csv (other EU members are inside ROW).", "EU membership", "primary"),
  ("msp", MSP, "Minerals Security Partnership country partners present in countries.csv (the European Commission is a partner but not a country).", "US Department of State MSP partner list (2023: 13 countries + EU) and ERR News, 4 Mar 2024 (Estonia joins)", "primary"),
- ("broad_allied", FIVE + ["JPN", "KOR"] + EU, "Five Eyes plus Japan, South Korea and the EU members present in countries.csv.", "Dataset definition", "primary"),
+ ("broad_allied", [*FIVE, "JPN", "KOR", *EU], "Five Eyes plus Japan, South Korea and the EU members present in countries.csv.", "Dataset definition", "primary"),
 ]
 write("coalitions", [dict(name=n, members=m, description=d, source=s, source_year=2024, reliability=r,
                           notes=("Norway is an MSP partner but not in the EU; " if n == "msp" else "")) for n, m, d, s, r in co])

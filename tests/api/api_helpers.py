@@ -97,12 +97,13 @@ def coalition_command() -> list[str]:
 class Process:
     """A `coalition ...` subprocess in its own session, logging to a file."""
 
-    def __init__(self, args: list[str], log: Path, env: dict[str, str]) -> None:
+    def __init__(self, args: list[str], log: Path, env: dict[str, str | None]) -> None:
         self.log_path = log
         self.log_file = log.open("ab")
+        environment = {**os.environ, **env}
         self.process = subprocess.Popen(
             [*coalition_command(), *args],
-            env={**os.environ, **env},
+            env={key: value for key, value in environment.items() if value is not None},
             stdout=self.log_file,
             stderr=subprocess.STDOUT,
             cwd=log.parent,
@@ -128,10 +129,17 @@ class Process:
             self.log_file.close()
 
 
+class Worker(Process):
+    """`coalition worker` (workers only) against a database."""
+
+    def __init__(self, database_url: str, log: Path, **env: str | None) -> None:
+        super().__init__(["worker"], log, {"DATABASE_URL": database_url, **env})
+
+
 class Server(Process):
     """`coalition serve` on a free loopback port."""
 
-    def __init__(self, database_url: str, log: Path, workers: int = 1, **env: str) -> None:
+    def __init__(self, database_url: str, log: Path, workers: int = 1, **env: str | None) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         args = ["serve", "--port", str(self.port), "--workers", str(workers)]

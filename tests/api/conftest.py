@@ -8,7 +8,6 @@ are skipped locally, and fail when CI=true so that CI cannot skip them silently.
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import warnings
@@ -23,11 +22,12 @@ from fastapi.testclient import TestClient  # noqa: E402 - after the warning filt
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from api_helpers import Server, make_settings, postgres_url, reset_postgres, running_client  # noqa: E402
+
 from factory import row, write_dataset  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def datasets_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def datasets_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two tiny datasets: `tiny` (the factory's base world) and `tiny2` (two presets)."""
     root = tmp_path_factory.mktemp("datasets")
     write_dataset(root / "tiny")
@@ -38,13 +38,14 @@ def datasets_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             row("coalitions", name="usa_aus", members="USA;AUS", description="US and Australia"),
         ],
     )
-    previous = os.environ.get("COALITION_DATASETS_DIR")
-    os.environ["COALITION_DATASETS_DIR"] = str(root)
-    yield root
-    if previous is None:
-        os.environ.pop("COALITION_DATASETS_DIR", None)
-    else:
-        os.environ["COALITION_DATASETS_DIR"] = previous
+    return root
+
+
+@pytest.fixture
+def datasets_dir(datasets_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tiny datasets as the shipped ones, for this test only (the environment is restored)."""
+    monkeypatch.setenv("COALITION_DATASETS_DIR", str(datasets_root))
+    return datasets_root
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

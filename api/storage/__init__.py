@@ -1,0 +1,1 @@
+"""Persistence: engines and migrations, tables, queries."""
