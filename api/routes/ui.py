@@ -1,0 +1,427 @@
+"""The comparison page (issue #8): pick coalitions and a scenario, run a comparison, see charts and table.
+
+* ``GET /`` serves the page (``api/static/index.html``); it carries no data, so it is open
+  even where API keys are required: the page asks for a key and sends it as ``X-API-Key``.
+* ``GET /static/plotly.min.js`` is plotly.js from the installed plotly package and
+  ``GET /static/{name}`` the page's own script and style sheet: the page needs no network.
+* ``GET /ui/config`` tells the page whether it needs a key (no key needed to ask).
+* ``GET /ui/scenarios?dataset=`` lists a dataset's shipped scenarios in full, ready to be
+  sent as the base scenario of ``POST /v1/compare``.
+* ``GET /ui/jobs/{id}/figures`` turns a finished ``compare`` job into plotly figures (JSON),
+  each with the CSV of the numbers it draws, built with `optimizer.viz`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from api.deps import ReadCaller, SessionsDep, SettingsDep
+from api.errors import ApiError, coalition_error, invalid
+from api.jobs import not_found
+from api.schemas import error_responses
+from api.storage import repository
+from api.storage.models import finite_json
+from optimizer.data.registry import NAME_PATTERN, datasets_root, list_datasets
+from optimizer.errors import CoalitionError
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+STATIC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+STATIC_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+# The page loads only what this app serves; plotly.js needs inline styles (it writes them itself).
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:;"
+    " connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self';"
+    " frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": PAGE_CSP,
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+PLOTLY_CACHE_S = 86_400
+COMPARE = "compare"
+
+router = APIRouter(tags=["ui"])
+
+
+# --- the page and its assets ---------------------------------------------------------------
+
+
+def plotly_js_path() -> Path:
+    """plotly.min.js inside the installed plotly package (the version the charts were made for)."""
+    import plotly
+
+    return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+
+
+@lru_cache(maxsize=1)
+def _plotly_gzipped(path: str, mtime: float) -> bytes:
+    """plotly.min.js gzipped once per file version (4.8 MB -> about 1.4 MB on the wire)."""
+    return gzip.compress(Path(path).read_bytes(), compresslevel=6, mtime=0)
+
+
+def _accepts_gzip(request: Request) -> bool:
+    offered = request.headers.get("accept-encoding", "")
+    return any(part.split(";")[0].strip() == "gzip" for part in offered.split(","))
+
+
+@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+def page() -> FileResponse:
+    """The comparison page."""
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+
+
+@router.api_route("/static/plotly.min.js", methods=["GET", "HEAD"], include_in_schema=False)
+def plotly_js(request: Request) -> Response:
+    """plotly.js, served from the installed plotly package (gzipped when the browser accepts it)."""
+    path = plotly_js_path()
+    if not path.is_file():
+        raise ApiError(404, "not_found", "plotly.min.js is missing from the installed plotly package")
+    stat = path.stat()
+    etag = f'"plotly-{stat.st_size:x}-{int(stat.st_mtime):x}"'
+    headers = {
+        "Cache-Control": f"public, max-age={PLOTLY_CACHE_S}",
+        "ETag": etag,
+        "Vary": "Accept-Encoding",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    if _accepts_gzip(request):
+        body = _plotly_gzipped(str(path), stat.st_mtime)
+        return Response(body, media_type="text/javascript", headers={**headers, "Content-Encoding": "gzip"})
+    return FileResponse(path, media_type="text/javascript", headers=headers)
+
+
+@router.api_route("/static/{name}", methods=["GET", "HEAD"], include_in_schema=False)
+def static_file(name: str) -> FileResponse:
+    """The page's own assets (api/static): its script and style sheet."""
+    path = STATIC_DIR / name
+    if not STATIC_NAME.fullmatch(name) or ".." in name or not path.is_file():
+        raise ApiError(404, "not_found", f"no static file '{name}'")
+    media = STATIC_TYPES.get(path.suffix, "application/octet-stream")
+    headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    return FileResponse(path, media_type=f"{media}; charset=utf-8" if media.startswith("text") else media,
+                        headers=headers)
+
+
+@router.get("/ui/config")
+def ui_config(settings: SettingsDep) -> dict[str, Any]:
+    """What the page needs to know before it calls the API: whether a key is required."""
+    return {"api_key_required": settings.api_key_required}
+
+
+# --- scenarios -----------------------------------------------------------------------------
+
+
+def _dataset_name(name: str) -> str:
+    if not NAME_PATTERN.fullmatch(name):
+        raise invalid([("dataset", "must be a dataset name (letters, digits, '_' or '-'), not a path")])
+    if name not in list_datasets():
+        known = ", ".join(list_datasets()) or "none"
+        raise ApiError(404, "dataset_not_found", f"no dataset '{name}'; datasets: {known}", field="dataset")
+    return name
+
+
+def shipped_scenarios(dataset: str) -> list[dict[str, Any]]:
+    """A dataset's shipped scenarios: name, description and the full scenario as JSON ('default' first)."""
+    from optimizer.schemas import Scenario
+
+    found = []
+    for path in sorted((datasets_root() / dataset / "scenarios").glob("*.yaml")):
+        try:
+            scenario = Scenario.from_file(path)
+        except CoalitionError as exc:
+            raise coalition_error(exc, prefix=f"scenarios.{path.stem}") from None
+        found.append(
+            {"name": path.stem, "description": scenario.description, "scenario": scenario.model_dump(mode="json")}
+        )
+    found.sort(key=lambda s: (s["name"] != "default", s["name"]))
+    return found
+
+
+@router.get("/ui/scenarios", responses=error_responses(401, 403, 404, 422))
+def scenarios(
+    caller: ReadCaller,
+    dataset: Annotated[str, Query(description="Shipped dataset name.", examples=["rare_earths"])] = "rare_earths",
+) -> list[dict[str, Any]]:
+    """The dataset's shipped scenarios in full ('default' first), to send as a comparison's base scenario."""
+    return shipped_scenarios(_dataset_name(dataset))
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def _csv(frame: pd.DataFrame) -> str:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue()
+
+
+def _labelled(result: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Each cell with its chart label: the coalition (and the scenario, when there are several)."""
+    several = len(result.get("scenarios", [])) > 1
+    return [
+        (f"{c['coalition']} / {c['scenario']}" if several else c["coalition"], c) for c in result.get("cells", [])
+    ]
+
+
+def _colours(labels: Sequence[str], exposure: Any) -> dict[str, str]:
+    """Label -> colour: the exposure chart's line colours, so every chart colours a coalition alike."""
+    from optimizer.viz import palette as pal
+
+    found: dict[str, str] = {}
+    for trace in exposure.data:
+        meta = trace.meta if isinstance(trace.meta, dict) else {}
+        if meta.get("kind") == "exposed" and trace.line.color:
+            found.setdefault(meta["label"], trace.line.color)
+    used = len(found)
+    for label in labels:
+        if label not in found:
+            found[label] = pal.categorical(used)
+            used += 1
+    return found
+
+
+def _chart(key: str, title: str, caption: str, figure: Any, data: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "key": key,
+        "title": title,
+        "caption": caption,
+        "figure": json.loads(figure.to_json()),
+        "csv": _csv(data),
+        "filename": f"{key}.csv",
+        "rows": len(data),
+    }
+
+
+def _pair_of_bars(
+    title: str,
+    panels: Sequence[tuple[str, str, float, str]],
+    rows: list[dict[str, Any]],
+    colours: Mapping[str, str],
+    unit: str,
+    number: str,
+) -> Any:
+    """Two side-by-side bar panels, one bar per coalition: panels are (title, column, scale, empty note)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from optimizer.viz import charts
+
+    labels = [r["label"] for r in rows]
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[0] for p in panels], horizontal_spacing=0.1)
+    for col, (panel, column, scale, empty) in enumerate(panels, start=1):
+        values = [float(r[column] or 0.0) / scale for r in rows]
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=values,
+                marker={"color": [colours[label] for label in labels]},
+                text=[format(v, number) for v in values],
+                textposition="outside",
+                cliponaxis=False,
+                showlegend=False,
+                hovertemplate=f"%{{x}}<br>{panel}: %{{y:{number}}} {unit}<extra></extra>",
+                meta={"column": column, "scale": scale},
+            ),
+            row=1,
+            col=col,
+        )
+        if not any(values):
+            fig.add_annotation(
+                text=empty,
+                x=0.5,
+                y=0.5,
+                xref=f"x{'' if col == 1 else col} domain",
+                yref=f"y{'' if col == 1 else col} domain",
+                showarrow=False,
+                font={"color": "#555"},
+            )
+        fig.update_yaxes(title_text=unit, tickformat=number, rangemode="tozero", gridcolor="#eee", row=1, col=col)
+    return charts._style(fig, title, height=420, legend=False, panels=True)
+
+
+def compare_figures(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A `CompareResult` (as JSON) -> the page's charts, each with the CSV of what it draws.
+
+    Exposure by year (one line per coalition, `optimizer.viz`), cost and capex, exposed and
+    unmet demand, and new capacity by stage. Cells without an allocation (solver errors) have
+    no numbers and are left out of the bar charts; the page lists them with their message.
+    """
+    import plotly.graph_objects as go
+
+    from optimizer.viz import analysis_charts, charts
+
+    out: list[dict[str, Any]] = []
+    exposure = analysis_charts(dict(result))[0]
+    out.append(
+        _chart(
+            "exposure_by_year",
+            "Exposed share of demand by year",
+            exposure.caption,
+            exposure.figure,
+            exposure.data.rename(columns={"label": "coalition"}),
+        )
+    )
+    labelled = _labelled(result)
+    colours = _colours([label for label, _ in labelled], exposure.figure)
+    solved = [(label, c) for label, c in labelled if c.get("exposure_share_years") is not None]
+    base = [{"label": label, "coalition": c["coalition"], "scenario": c["scenario"]} for label, c in solved]
+
+    money = [
+        {**b, "cost_usd": c.get("cost_usd"), "capex_usd": c.get("capex_usd")}
+        for b, (_, c) in zip(base, solved, strict=True)
+    ]
+    title = "What each plan costs over the horizon (USD bn)"
+    figure = (
+        _pair_of_bars(
+            title,
+            [
+                ("Total cost of the plan", "cost_usd", 1e9, "no cost"),
+                ("Capital spent on new capacity", "capex_usd", 1e9, "no new capacity is built"),
+            ],
+            money,
+            colours,
+            "USD bn",
+            ",.2f",
+        )
+        if money
+        else charts.empty_figure(title, "No coalition could be solved.")
+    )
+    out.append(
+        _chart(
+            "cost_capex",
+            title,
+            "Total cost: everything the plan pays over the horizon (purchases, operation, tariffs, capital"
+            " and penalties), in US dollars; capital: what it spends on new capacity, within the budget.",
+            figure,
+            pd.DataFrame(money, columns=["label", "coalition", "scenario", "cost_usd", "capex_usd"]),
+        )
+    )
+
+    tonnes = [
+        {**b, "exposed_t": c.get("exposed_t"), "unmet_t": c.get("unmet_t")}
+        for b, (_, c) in zip(base, solved, strict=True)
+    ]
+    title = "Demand exposed to the adversary, and demand left unmet (t)"
+    figure = (
+        _pair_of_bars(
+            title,
+            [
+                ("Exposed to the adversary", "exposed_t", 1.0, "nothing exposed"),
+                ("Left unmet", "unmet_t", 1.0, "all demand is met"),
+            ],
+            tonnes,
+            colours,
+            "t, summed over years and materials",
+            ",.0f",
+        )
+        if tonnes
+        else charts.empty_figure(title, "No coalition could be solved.")
+    )
+    out.append(
+        _chart(
+            "exposed_unmet",
+            title,
+            "Tonnes of coalition demand (oxide equivalent) over the whole horizon that are adversary-made or carry"
+            " adversary input, and tonnes nobody supplies (for instance under an export ban).",
+            figure,
+            pd.DataFrame(tonnes, columns=["label", "coalition", "scenario", "exposed_t", "unmet_t"]),
+        )
+    )
+
+    stages = list(charts.STAGE_LABELS)
+    for _, c in solved:
+        stages += [s for s in c.get("capacity_by_stage", {}) if s not in stages]
+    capacity = [
+        {**b, "stage": stage, "capacity_t_per_yr": float(c.get("capacity_by_stage", {}).get(stage, 0.0))}
+        for b, (_, c) in zip(base, solved, strict=True)
+        for stage in stages
+    ]
+    title = "New capacity built, by stage (t/yr)"
+    frame = pd.DataFrame(capacity, columns=["label", "coalition", "scenario", "stage", "capacity_t_per_yr"])
+    if frame.empty or not (frame["capacity_t_per_yr"] > 0).any():
+        figure = charts.empty_figure(title, "No coalition builds new capacity (is the budget zero?).")
+    else:
+        figure = go.Figure()
+        for label, _ in solved:
+            part = frame[frame["label"] == label]
+            figure.add_trace(
+                go.Bar(
+                    x=[charts.stage_label(s) for s in part["stage"]],
+                    y=part["capacity_t_per_yr"],
+                    name=label,
+                    marker={"color": colours[label]},
+                    hovertemplate=f"{label}<br>%{{x}}: %{{y:,.0f}} t/yr built<extra></extra>",
+                    meta={"label": label},
+                )
+            )
+        figure.update_layout(barmode="group", bargap=0.2)
+        figure.update_yaxes(title_text="new capacity, t/yr (oxide-eq)", tickformat=",.0f", gridcolor="#eee")
+        figure.update_xaxes(title_text="stage")
+        charts._style(figure, title, height=440)
+    out.append(
+        _chart(
+            "capacity_by_stage",
+            title,
+            "New capacity each coalition's plan builds over the horizon, added up over host countries and"
+            " materials, by stage of the supply chain.",
+            figure,
+            frame,
+        )
+    )
+    return out
+
+
+@router.get(
+    "/ui/jobs/{job_id}/figures",
+    responses=error_responses(401, 403, 404, 503) | {409: {"description": "Not a finished compare job."}},
+)
+def figures(
+    job_id: Annotated[str, PathParam(description="Id of a compare job.")],
+    caller: ReadCaller,
+    sessions: SessionsDep,
+) -> JSONResponse:
+    """A finished comparison's charts as plotly figure JSON, each with the CSV of its numbers."""
+    with sessions() as session:
+        job = repository.get_job(session, job_id)
+        if job is None:
+            raise not_found(job_id)
+        stored = repository.get_result(session, job_id) if job.state == repository.SUCCEEDED else None
+    if job.kind != COMPARE:
+        raise ApiError(
+            409,
+            "not_a_comparison",
+            f"job {job_id} is a '{job.kind}' job, not a comparison",
+            field="job_id",
+            extra={"job_id": job_id, "kind": job.kind},
+        )
+    if stored is None:
+        waiting = job.state in (repository.QUEUED, repository.RUNNING)
+        codes = {repository.FAILED: "job_failed", repository.CANCELLED: "job_cancelled"}
+        raise ApiError(
+            409,
+            "result_not_ready" if waiting else codes.get(job.state, "no_result"),
+            f"job {job_id} is {job.state}: it has no result to draw",
+            field="job_id",
+            headers={"Retry-After": "1"} if waiting else None,
+            extra={"state": job.state, "job_id": job_id},
+        )
+    from optimizer.viz.charts import chart_config
+
+    charts = compare_figures(finite_json(stored.body))
+    return JSONResponse({"job_id": job_id, "config": chart_config(), "charts": charts})
