@@ -2,18 +2,19 @@
 
     python benchmarks/run.py                                  # small, medium, default; sweeps; value; growth
     python benchmarks/run.py --sizes small,medium,default,large --repeat 3
-    python benchmarks/run.py --sections settings              # HiGHS options on default + medium
+    python benchmarks/run.py --sections phases,settings       # HiGHS methods/options on default + medium
     python benchmarks/run.py --sizes small --repeat 1 --quick # smoke run (< 1 min)
 
 Every configuration runs in a fresh process (benchmarks/worker.py), so each peak RSS is its
 own; pipeline and HiGHS-alone runs alternate, so machine noise hits both alike. Results are
-printed as markdown tables and written to --out (results.json, results.md).
+printed as markdown tables and written to --out as <name>.md and <name>.json (name: the sections run).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import os
 import platform
@@ -34,9 +35,10 @@ from benchmarks.synthetic import SIZES, Size, write_synthetic  # noqa: E402
 
 WORKER = ROOT / "benchmarks" / "worker.py"
 DEFAULT_SCENARIO = ROOT / "datasets" / "rare_earths" / "scenarios" / "default.yaml"
-SECTIONS = ("sizes", "sweeps", "value", "growth", "settings")
+SECTIONS = ("sizes", "sweeps", "value", "growth", "settings", "phases")
 DEFAULT_SECTIONS = ("sizes", "sweeps", "value", "growth")
 GROWTH_COUNTRIES = (15, 30, 60)
+VALUE_SIZE = Size(countries=18, materials=1, years=10)  # a coalition of 6
 GROWTH_SHAPE = {"materials": 2, "years": 15}
 
 # HiGHS settings compared on evidence: (label, scenario options). `threads` is a scenario
@@ -148,9 +150,22 @@ def section_sweeps(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 
 def section_value(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    """The member-value analysis of the default scenario (6 members: 64 subsets + the plan)."""
-    log("value: member_value exact on the default scenario (cold solves)")
-    return {"default": run_worker("value", workdir, args.timeout * 4, scenario=str(DEFAULT_SCENARIO))}
+    """Member value of a 6-member coalition: 63 non-empty subsets solved cold and warm.
+
+    Also the product's analysis (member_value, exact: 64 subsets + the plan, cold). By
+    default on a synthetic 18-country dataset (its coalition has 6 members); with
+    --value-scenario default on the shipped default scenario (Five Eyes + Japan), which takes
+    about 4-6 minutes per kind on 2 cores.
+    """
+    if args.value_scenario == "default":
+        scenario = DEFAULT_SCENARIO
+    else:
+        scenario = write_synthetic(workdir / "datasets" / "value", VALUE_SIZE, args.seed)
+    results: dict[str, Any] = {"scenario": args.value_scenario}
+    for kind in ("analysis", "cold", "warm"):
+        log(f"value: {kind} on {args.value_scenario}")
+        results[kind] = run_worker("value", workdir, args.timeout * 4, scenario=str(scenario), kind=kind)
+    return results
 
 
 def section_growth(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -169,18 +184,74 @@ def section_growth(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 
 def section_settings(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    """HiGHS options through the scenario, each in a fresh process, on default and medium."""
+    """HiGHS options through the scenario, each run in a fresh process, on default and medium.
+
+    With --repeat N the settings run round-robin N times (so load changes hit every setting
+    alike) and the table shows medians.
+    """
     results: dict[str, Any] = {}
     for name in args.settings_sizes:
         scenario = scenario_for(name, workdir, args.seed)
-        rows = {}
-        for label, options in SETTINGS:
-            log(f"settings: {name}: {label}")
-            merged = {"time_limit_s": args.settings_time_limit, **options}
-            rows[label] = run_worker(
-                "pipeline", workdir, args.settings_time_limit * 3 + 120, scenario=str(scenario), options=json.dumps(merged)
-            )
+        rows: dict[str, list[dict[str, Any]]] = {label: [] for label, _options in SETTINGS}
+        for rep in range(args.repeat):
+            for label, options in SETTINGS:
+                log(f"settings: {name}: {label} (run {rep + 1}/{args.repeat})")
+                merged = {"time_limit_s": args.settings_time_limit, **options}
+                rows[label].append(
+                    run_worker(
+                        "pipeline",
+                        workdir,
+                        args.settings_time_limit * 3 + 120,
+                        scenario=str(scenario),
+                        options=json.dumps(merged),
+                    )
+                )
         results[name] = rows
+    return results
+
+
+PHASE1_SOLVERS = ("simplex", "ipm")
+PHASE2_VARIANTS = (("simplex", "warm"), ("simplex", "cold"), ("ipm", "cold"))
+
+
+def section_phases(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Which HiGHS method for each lexicographic phase: HiGHS alone on the exported LP.
+
+    Phase 1 by dual simplex or IPM (with crossover); then phase 2 from phase 1's basis by
+    simplex (warm), or from scratch by simplex or IPM (cold). Fresh process per phase-1 method;
+    other options (tolerances, presolve, threads) as the pipeline's HiGHS had them.
+    """
+    results: dict[str, Any] = {}
+    for name in args.settings_sizes:
+        scenario = scenario_for(name, workdir, args.seed)
+        export = workdir / "export-phases" / name
+        log(f"phases: {name}: export")
+        p = run_worker("pipeline", workdir, args.timeout, scenario=str(scenario), export=str(export))
+        if "error" in p:
+            results[name] = {"error": p["error"]}
+            continue
+        options = {k: v for k, v in p["highs_options"].items() if k != "solver"}
+        runs: dict[str, list[dict[str, Any]]] = {solver: [] for solver in PHASE1_SOLVERS}
+        for rep in range(args.repeat):
+            for solver in PHASE1_SOLVERS:
+                log(f"phases: {name}: phase 1 by {solver} (run {rep + 1}/{args.repeat})")
+                spec = workdir / f"spec-phases-{name}-{solver}.json"
+                spec.write_text(
+                    json.dumps(
+                        {
+                            "mps": p["mps"],
+                            "phase2": p["phase2"],
+                            "highs_options": options,
+                            "time_limit_s": p["time_limit_s"],
+                            "exposure_tolerance": p["exposure_tolerance"],
+                            "phase1_solver": solver,
+                            "phase2_variants": PHASE2_VARIANTS,
+                        }
+                    ),
+                    encoding="utf-8",
+                )
+                runs[solver].append(run_worker("highs", workdir, args.timeout, spec=str(spec)))
+        results[name] = runs
     return results
 
 
@@ -190,6 +261,7 @@ SECTION_RUNNERS: dict[str, Callable[[argparse.Namespace, Path], dict[str, Any]]]
     "value": section_value,
     "growth": section_growth,
     "settings": section_settings,
+    "phases": section_phases,
 }
 
 
@@ -232,11 +304,13 @@ def _run_iterations(run: dict[str, Any] | None) -> int | None:
     return run.get("simplex_iterations", 0) + run.get("ipm_iterations", 0)
 
 
-def highs_total_cold(h: dict[str, Any]) -> float | None:
+def highs_total_cold(h: dict[str, Any], cpu: bool = False) -> float | None:
     """HiGHS alone with phase 2 started from scratch (presolve on) instead of warm."""
     cold = h.get("phase2_cold")
-    if cold is None:
+    if cold is None or len(h["runs"]) < 2:
         return None
+    if cpu:
+        return h["total_cpu_s"] - h["runs"][1]["cpu_seconds"] + cold["cpu_seconds"]
     return h["total_s"] - h["phase2_s"] + cold["seconds"]
 
 
@@ -248,7 +322,7 @@ def render_sizes(results: dict[str, Any]) -> str:
         p_runs, h_runs = _ok(entry["pipeline"]), _ok(entry["highs"])
         if not p_runs:
             err = entry["pipeline"][0].get("error", "?") if entry["pipeline"] else "not run"
-            rows.append([name, f"error: {err}", *["-"] * 13])
+            rows.append([name, f"error: {err}", *["-"] * 14])
             continue
         first = p_runs[0]
 
@@ -262,6 +336,8 @@ def render_sizes(results: dict[str, Any]) -> str:
         alone = hm("total_s")
         alone_cold = median(highs_total_cold(h) for h in h_runs)
         best = min(v for v in (alone, alone_cold) if v is not None) if h_runs else None
+        cpu_alone = [median(r.get("total_cpu_s") for r in h_runs), median(highs_total_cold(h, True) for h in h_runs)]
+        cpu_best = min((v for v in cpu_alone if v is not None), default=None)
         status = first["status"] + (f" ({first['message']})" if first.get("message") else "")
         rows.append(
             [
@@ -279,6 +355,7 @@ def render_sizes(results: dict[str, Any]) -> str:
                 fmt(alone_cold),
                 fmt(ratio(e2e, best)),
                 fmt(ratio(e2e, alone)),
+                fmt(ratio(pm("end_to_end_cpu_s"), cpu_best)),
                 status,
             ]
         )
@@ -314,8 +391,14 @@ def render_sizes(results: dict[str, Any]) -> str:
             obj_p = [r["objective"] for r in first["runs"]]
             obj_h = [r["objective"] for r in h["runs"]]
             diffs = [abs(a - b) / max(1.0, abs(b)) for a, b in zip(obj_p, obj_h, strict=False)]
-            check_rows.append([name, ", ".join(f"{v:.6g}" for v in obj_p), ", ".join(f"{v:.6g}" for v in obj_h),
-                               f"{max(diffs):.1e}" if diffs else "-"])
+            check_rows.append(
+                [
+                    name,
+                    ", ".join(f"{v:.6g}" for v in obj_p),
+                    ", ".join(f"{v:.6g}" for v in obj_h),
+                    f"{max(diffs):.1e}" if diffs else "-",
+                ]
+            )
     out.append(
         table(
             [
@@ -333,6 +416,7 @@ def render_sizes(results: dict[str, Any]) -> str:
                 "HiGHS alone (ph2 cold)",
                 "ratio vs best alone",
                 "ratio vs alone warm",
+                "CPU-time ratio vs best",
                 "status",
             ],
             rows,
@@ -341,16 +425,30 @@ def render_sizes(results: dict[str, Any]) -> str:
     out += ["", "### Peak memory (RSS, MB; each configuration in its own process)", ""]
     out.append(
         table(
-            ["size", "pipeline peak", "HiGHS alone peak", "ratio", "pipeline after imports",
-             "HiGHS after imports", "ratio above imports"],
+            [
+                "size",
+                "pipeline peak",
+                "HiGHS alone peak",
+                "ratio",
+                "pipeline after imports",
+                "HiGHS after imports",
+                "ratio above imports",
+            ],
             memory_rows,
         )
     )
     out += ["", "### Lexicographic phase 2: warm (from phase 1's basis) vs cold (iterations / seconds)", ""]
     out.append(
         table(
-            ["size", "pipeline phase 1", "pipeline phase 2", "alone phase 1", "alone phase 2 warm",
-             "alone phase 2 cold", "warm / cold time"],
+            [
+                "size",
+                "pipeline phase 1",
+                "pipeline phase 2",
+                "alone phase 1",
+                "alone phase 2 warm",
+                "alone phase 2 cold",
+                "warm / cold time",
+            ],
             phase_rows,
         )
     )
@@ -389,27 +487,52 @@ def render_sweeps(results: dict[str, Any]) -> str:
 
 
 def render_value(results: dict[str, Any]) -> str:
-    """Table of the member-value run."""
-    entry = results["default"]
-    if "error" in entry:
-        return f"### Member value\n\nerror: {entry['error']}"
-    per = entry["seconds"] / entry["solves"]
-    row = [", ".join(entry["members"]), str(entry["solves"]), fmt(entry["seconds"]), fmt(per), fmt(entry["peak_rss_mb"], 0)]
-    return "### Member value (exact, every subset, cold solves in one process)\n\n" + table(
-        ["members", "solves", "total s", "s per solve", "peak MB"], [row]
+    """Table of the member-value runs."""
+    rows = []
+    cold = results.get("cold", {})
+    for kind, label in (
+        ("analysis", "member_value(method=exact), cold"),
+        ("cold", "solve() per subset"),
+        ("warm", "one parametric model, set_members + re-solve"),
+    ):
+        entry = results.get(kind, {"error": "not run"})
+        if "error" in entry:
+            rows.append([label, "-", f"error: {entry['error'][:80]}", "-", "-", "-"])
+            continue
+        deviation = "-"
+        if kind == "warm" and "exposure" in cold:
+            diffs = [
+                abs(entry["exposure"][k] - v) / max(1.0, abs(v))
+                for k, v in cold["exposure"].items()
+                if v is not None and entry["exposure"].get(k) is not None
+            ]
+            deviation = f"{max(diffs):.1e}" if diffs else "-"
+        rows.append(
+            [
+                label,
+                str(entry["solves"]),
+                fmt(entry["seconds"]),
+                fmt(entry["seconds"] / entry["solves"], 3),
+                fmt(ratio(entry["seconds"], cold.get("seconds")) if kind == "warm" else None),
+                deviation,
+            ]
+        )
+    members = next((r["members"] for r in results.values() if isinstance(r, dict) and "members" in r), [])
+    return f"### Member value on {results['scenario']} ({len(members)} members: {', '.join(members)})\n\n" + table(
+        ["run", "solves", "total s", "s per solve", "warm / cold", "max exposure diff vs cold"], rows
     )
 
 
 def render_growth(results: dict[str, Any]) -> str:
-    """Table of the growth section."""
+    """Table of the growth section (build and hand-off in process CPU time: robust to load)."""
     rows, previous = [], None
     for countries, runs in results.items():
         ok = _ok(runs)
         if not ok:
             rows.append([countries, runs[0].get("error", "?"), *["-"] * 8])
             continue
-        build = median(r["build_s"] for r in ok)
-        handoff = median(r["handoff_s"] for r in ok)
+        build = median(r["build_cpu_s"] for r in ok)
+        handoff = median(r["handoff_cpu_s"] for r in ok)
         current = {"variables": ok[0]["variables"], "nnz": ok[0]["nnz"], "build": build, "handoff": handoff}
         growth = {k: ratio(v, previous[k]) if previous else None for k, v in current.items()}
         rows.append(
@@ -418,8 +541,8 @@ def render_growth(results: dict[str, Any]) -> str:
                 f"{ok[0]['variables']:,}",
                 f"{ok[0]['constraints']:,}",
                 f"{ok[0]['nnz']:,}",
-                fmt(build),
-                fmt(handoff),
+                f"{fmt(build)} ({fmt(median(r['build_s'] for r in ok))})",
+                f"{fmt(handoff)} ({fmt(median(r['handoff_s'] for r in ok))})",
                 fmt(growth["variables"]),
                 fmt(growth["nnz"]),
                 fmt(growth["build"]),
@@ -428,44 +551,93 @@ def render_growth(results: dict[str, Any]) -> str:
         )
         previous = current
     return (
-        f"### Growth in countries ({GROWTH_SHAPE['materials']} materials, {GROWTH_SHAPE['years']} years)\n\n"
+        f"### Growth in countries ({GROWTH_SHAPE['materials']} materials, {GROWTH_SHAPE['years']} years; "
+        "CPU seconds, wall in brackets)\n\n"
         + table(
-            ["countries", "variables", "constraints", "nnz", "build s", "hand-off s", "x vars", "x nnz",
-             "x build", "x hand-off"],
+            [
+                "countries",
+                "variables",
+                "constraints",
+                "nnz",
+                "build s",
+                "hand-off s",
+                "x vars",
+                "x nnz",
+                "x build",
+                "x hand-off",
+            ],
             rows,
         )
     )
 
 
 def render_settings(results: dict[str, Any]) -> str:
-    """Table of the settings section."""
+    """Table of the settings section (medians over repeats)."""
     names = list(results)
     header = ["setting"]
     for name in names:
-        header += [f"{name}: solve s", f"{name}: ph1 / ph2 s", f"{name}: iterations", f"{name}: obj ok"]
+        header += [f"{name}: solve s", f"{name}: ph1 / ph2 s", f"{name}: iterations", f"{name}: same answer"]
     rows = []
     for label, _options in SETTINGS:
         row = [label]
         for name in names:
-            run = results[name].get(label, {"error": "not run"})
-            reference = results[name].get("current default", {})
-            if "error" in run:
-                row += [f"error: {run['error'][:60]}", "-", "-", "-"]
+            runs = results[name].get(label, [{"error": "not run"}])
+            runs = runs if isinstance(runs, list) else [runs]
+            ok = _ok(runs)
+            reference = next(iter(_ok(results[name].get("current default", []))), {})
+            if not ok:
+                row += [f"error: {runs[0]['error'][:60]}", "-", "-", "-"]
                 continue
+            run = ok[0]
             iterations = " + ".join(str(_run_iterations(r)) for r in run["runs"])
-            same = all(
+            same = len(run["runs"]) == len(reference.get("runs", [])) and all(
                 abs(a["objective"] - b["objective"]) <= 1e-6 * max(1.0, abs(b["objective"]))
                 for a, b in zip(run["runs"], reference.get("runs", []), strict=False)
             )
-            status = "yes" if same and run["status"] == "optimal" else run["status"]
+            status = "yes" if same and run["status"] == "optimal" else f"no ({run['status']}, {len(run['runs'])} runs)"
+            spread = [r["solve_s"] for r in ok]
             row += [
-                fmt(run["solve_s"]),
-                f"{fmt(_run_seconds(run, 0))} / {fmt(_run_seconds(run, 1))}",
+                f"{fmt(median(spread))} [{fmt(min(spread))}-{fmt(max(spread))}]",
+                f"{fmt(median(_run_seconds(r, 0) for r in ok))} / {fmt(median(_run_seconds(r, 1) for r in ok))}",
                 iterations,
                 status,
             ]
         rows.append(row)
-    return "### HiGHS settings (pipeline solve time, both phases; fresh process each)\n\n" + table(header, rows)
+    return (
+        "### HiGHS settings (pipeline solve time, both phases, median [min-max] of repeats; fresh process each)"
+        "\n\n" + table(header, rows)
+    )
+
+
+def render_phases(results: dict[str, Any]) -> str:
+    """Table of the phases section: seconds (median of repeats) and iterations."""
+    rows = []
+    for name, entry in results.items():
+        if "error" in entry:
+            rows.append([name, f"error: {entry['error']}", *["-"] * 4])
+            continue
+        for solver in PHASE1_SOLVERS:
+            ok = [r for r in _ok(entry[solver]) if r.get("phase2_variants")]
+            if not ok:
+                rows.append([name, solver, "error", "-", "-", "-"])
+                continue
+            phase1 = median(r["runs"][0]["seconds"] for r in ok)
+            for i, (solver2, start) in enumerate(PHASE2_VARIANTS):
+                phase2 = median(r["phase2_variants"][i]["seconds"] for r in ok)
+                variant = ok[0]["phase2_variants"][i]
+                rows.append(
+                    [
+                        name,
+                        f"{solver} ({_run_iterations(ok[0]['runs'][0])} it.)",
+                        f"{solver2} {start} ({_run_iterations(variant)} it.)",
+                        fmt(phase1),
+                        fmt(phase2),
+                        fmt((phase1 or 0) + (phase2 or 0)),
+                    ]
+                )
+    return "### HiGHS alone, method per lexicographic phase (median seconds of repeats)\n\n" + table(
+        ["scenario", "phase 1", "phase 2", "phase 1 s", "phase 2 s", "both s"], rows
+    )
 
 
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -474,6 +646,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "value": render_value,
     "growth": render_growth,
     "settings": render_settings,
+    "phases": render_phases,
 }
 
 
@@ -495,9 +668,13 @@ def machine() -> dict[str, Any]:
     except (OSError, StopIteration):
         cpu = platform.processor()
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    from optimizer.solve import DEFAULT_HIGHS_OPTIONS
+    from benchmarks.worker import code_fingerprint
+
+    # The module (the package attribute optimizer.solve is the function solve()).
+    solve_module = importlib.import_module("optimizer.solve")
 
     return {
+        "code": code_fingerprint(),
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -505,9 +682,21 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "highspy": f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}",
         "pyomo": pyomo.version.version,
-        "default_highs_options": DEFAULT_HIGHS_OPTIONS,
+        "default_highs_options": getattr(solve_module, "DEFAULT_HIGHS_OPTIONS", None),
         "load_average": os.getloadavg(),
     }
+
+
+def _codes(value: Any) -> Iterable[str]:
+    """Every code fingerprint the workers reported."""
+    if isinstance(value, dict):
+        if isinstance(value.get("code"), str):
+            yield value["code"]
+        for item in value.values():
+            yield from _codes(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _codes(item)
 
 
 def log(message: str) -> None:
@@ -522,6 +711,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sections", default=",".join(DEFAULT_SECTIONS), help=f"any of {', '.join(SECTIONS)}")
     parser.add_argument("--quick", action="store_true", help="smoke run: sizes + a 5-item sweep of small only")
     parser.add_argument("--sweeps", default="small:100,default:10", help="scenario:items budget sweeps")
+    parser.add_argument("--value-scenario", choices=["synthetic", "default"], default="synthetic")
     parser.add_argument("--settings-sizes", default="default,medium")
     parser.add_argument("--settings-time-limit", type=float, default=120.0)
     parser.add_argument("--large-time-limit", type=float, default=120.0, help="HiGHS time limit for large, s")
@@ -557,10 +747,20 @@ def main(argv: list[str] | None = None) -> None:
         for section in args.sections:
             report["sections"][section] = SECTION_RUNNERS[section](args, workdir)
         report["seconds"] = time.perf_counter() - started
-    text = [f"Measured {report['machine']['date']} on {report['machine']['cpu']} "
-            f"({report['machine']['cores']} cores, {report['machine']['memory_gb']} GB), "
-            f"HiGHS {report['machine']['highspy']}, Pyomo {report['machine']['pyomo']}; "
-            f"`{report['command']}` took {report['seconds']:.0f} s.", ""]
+    codes = sorted(set(_codes(report["sections"])) - {report["machine"]["code"]})
+    text = [
+        f"Measured {report['machine']['date']} on {report['machine']['cpu']} "
+        f"({report['machine']['cores']} cores, {report['machine']['memory_gb']} GB), "
+        f"HiGHS {report['machine']['highspy']}, Pyomo {report['machine']['pyomo']}; "
+        f"`{report['command']}` took {report['seconds']:.0f} s; optimizer sources {report['machine']['code']}"
+        f" (sha256 prefix), HiGHS defaults {report['machine']['default_highs_options']}.",
+        "",
+    ]
+    if codes:
+        text += [
+            f"**Warning: the optimizer's sources changed during the run** (also measured: {', '.join(codes)}).",
+            "",
+        ]
     for section, results in report["sections"].items():
         text += [RENDERERS[section](results), ""]
     markdown = "\n".join(text)

@@ -89,9 +89,7 @@ def _build_tables(size: Size, seed: int) -> tuple[dict[str, list[dict[str, Any]]
         }
         for c in codes
     ]
-    t["coalitions"] = [
-        {"name": COALITION_PRESET, "members": ";".join(members), "description": "Synthetic coalition"}
-    ]
+    t["coalitions"] = [{"name": COALITION_PRESET, "members": ";".join(members), "description": "Synthetic coalition"}]
     t["stages"] = [
         {
             "stage": s,
@@ -120,9 +118,7 @@ def _build_tables(size: Size, seed: int) -> tuple[dict[str, list[dict[str, Any]]
             for c in others:
                 if rng.random() < 0.25:
                     t["capacity"].append(_capacity(c, s, m, base_demand[m] * float(rng.uniform(0.02, 0.12))))
-            t["capex"].append(
-                {"stage": s, "material": m, "capex_usd_per_t_yr": STAGE_CAPEX[i] * price_factor[m] ** 2}
-            )
+            t["capex"].append({"stage": s, "material": m, "capex_usd_per_t_yr": STAGE_CAPEX[i] * price_factor[m] ** 2})
             t["opex"].append({"stage": s, "material": m, "opex_usd_per_t": STAGE_OPEX[i] * price_factor[m]})
             t["build_limits"].append(
                 {"stage": s, "material": m, "max_build_t_per_yr": round(STAGE_BUILD_LIMIT[i] * base_demand[m], 3)}

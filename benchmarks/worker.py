@@ -29,6 +29,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+def code_fingerprint() -> str:
+    """A short hash of the optimizer's sources: which code a measurement ran on."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "optimizer").rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, MB.
 
@@ -52,19 +62,25 @@ class Probe:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)  # process CPU time: robust to a busy machine
         self.runs: list[dict[str, Any]] = []
         self.solver: Any = None
 
-    def wrap(self, owner: Any, name: str, label: str, keep: bool = False) -> None:
+    def wrap(
+        self, owner: Any, name: str, label: str, keep: bool = False, on_enter: Callable[[], None] | None = None
+    ) -> None:
         original: Callable[..., Any] = getattr(owner, name)
 
         @functools.wraps(original)
         def timed(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
+            if on_enter is not None:
+                on_enter()
+            start, cpu = time.perf_counter(), time.process_time()
             try:
                 value = original(*args, **kwargs)
             finally:
                 self.seconds[label] += time.perf_counter() - start
+                self.cpu[label] += time.process_time() - cpu
             if keep:
                 self.solver = value
             return value
@@ -113,6 +129,17 @@ def instrument() -> Probe:
     return probe
 
 
+def instrument_build(probe: Probe) -> None:
+    """Also time each function build_model calls (index, variables, each constraint family)."""
+    import inspect
+
+    import optimizer.model.build as build
+
+    for name, function in vars(build).items():
+        if inspect.isfunction(function) and function.__module__.startswith("optimizer.model") and name != "build_model":
+            probe.wrap(build, name, f"build: {name}")
+
+
 def load_scenario(path: str, options: dict[str, Any] | None = None) -> Any:
     """A scenario file, with some solve options replaced."""
     from optimizer.schemas import Scenario
@@ -134,15 +161,14 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
     """The whole product path, optimizer.solve, in this fresh process."""
     start = time.perf_counter()
     import optimizer
-    from optimizer.run import prepare
 
     imported = time.perf_counter()
     baseline = current_rss_mb()
     probe = instrument()
     scenario = load_scenario(args.scenario, json.loads(args.options))
-    begin = time.perf_counter()
+    begin, cpu = time.perf_counter(), time.process_time()
     result = optimizer.solve(scenario)
-    end_to_end = time.perf_counter() - begin
+    end_to_end, cpu = time.perf_counter() - begin, time.process_time() - cpu
     peak = peak_rss_mb()
     summary = result.summary
     highs = probe.solver.opt._solver_model
@@ -153,11 +179,13 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
         "message": summary.message,
         "import_s": imported - start,
         "end_to_end_s": end_to_end,
+        "end_to_end_cpu_s": cpu,
         "load_s": s["resolve"] + s["inputs"],
         "resolve_s": s["resolve"],
         "inputs_s": s["inputs"],
         "build_s": s["build"],
         "handoff_s": s["handoff"],
+        "cpu_s": dict(probe.cpu),
         "solve_s": s["solve"],
         "highs_runs_s": sum(phases),
         "solve_overhead_s": s["solve"] - sum(phases),
@@ -213,7 +241,11 @@ def export_for_highs(highs: Any, probe: Probe, scenario: Any, directory: Path) -
 
 
 def highs_alone(args: argparse.Namespace) -> dict[str, Any]:
-    """The same LP solved by highspy directly: read, phase 1, phase 2 (warm), read back."""
+    """The same LP solved by highspy directly: read, phase 1, phase 2 (warm), read back.
+
+    Phase 1 and the cold phase 2 use the options the pipeline's HiGHS had (its solver for a
+    solve from scratch); the warm phase 2 uses simplex, the only method that starts from a basis.
+    """
     start = time.perf_counter()
     import highspy
     import numpy as np
@@ -229,22 +261,27 @@ def highs_alone(args: argparse.Namespace) -> dict[str, Any]:
         highs.setOptionValue("time_limit", float(spec["time_limit_s"]))
     phase2 = np.load(spec["phase2"]) if spec.get("phase2") else None
 
-    def run() -> dict[str, Any]:
-        begin = time.perf_counter()
+    cold_solver = str(spec["highs_options"].get("solver", "choose"))
+
+    def run(solver: str = cold_solver) -> dict[str, Any]:
+        highs.setOptionValue("solver", solver)
+        begin, cpu = time.perf_counter(), time.process_time()
         highs.run()
         info = highs.getInfo()
         return {
+            "solver": solver,
             "seconds": time.perf_counter() - begin,
+            "cpu_seconds": time.process_time() - cpu,
             "status": highs.modelStatusToString(highs.getModelStatus()),
             "simplex_iterations": int(info.simplex_iteration_count),
             "ipm_iterations": int(info.ipm_iteration_count),
             "objective": float(info.objective_function_value),
         }
 
-    t0 = time.perf_counter()
+    t0, cpu = time.perf_counter(), time.process_time()
     highs.readModel(spec["mps"])
     t1 = time.perf_counter()
-    runs = [run()]
+    runs = [run(spec.get("phase1_solver", cold_solver))]
     t2 = time.perf_counter()
     if phase2 is not None and runs[0]["status"] == "Optimal":
         cols = phase2["cols"].astype(np.int32)
@@ -256,11 +293,12 @@ def highs_alone(args: argparse.Namespace) -> dict[str, Any]:
         cost = phase2["cost"]
         highs.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
         highs.changeObjectiveOffset(float(phase2["offset"]))
-        runs.append(run())
+        warm_basis = highs.getBasis()  # phase 1's basis, the cap row basic
+        runs.append(run("simplex"))
     t3 = time.perf_counter()
     solution = highs.getSolution()
     primal, dual = np.asarray(solution.col_value), np.asarray(solution.row_dual)
-    t4 = time.perf_counter()
+    t4, cpu = time.perf_counter(), time.process_time() - cpu
     peak = peak_rss_mb()
     out = {
         "import_s": imported - start,
@@ -269,6 +307,7 @@ def highs_alone(args: argparse.Namespace) -> dict[str, Any]:
         "phase2_s": t3 - t2,
         "readback_s": t4 - t3,
         "total_s": t4 - t0,
+        "total_cpu_s": cpu,
         "runs": runs,
         "values": int(primal.size + dual.size),
         "peak_rss_mb": peak,
@@ -278,6 +317,14 @@ def highs_alone(args: argparse.Namespace) -> dict[str, Any]:
         # Phase 2 again from scratch (no basis, so presolve runs): is the warm start worth it?
         highs.clearSolver()
         out["phase2_cold"] = run()
+        # Other ways to run phase 2, each from phase 1's basis (warm) or from nothing (cold).
+        out["phase2_variants"] = []
+        for solver, start in spec.get("phase2_variants", []):
+            if start == "warm":
+                highs.setBasis(warm_basis)
+            else:
+                highs.clearSolver()
+            out["phase2_variants"].append({**run(solver), "start": start})
     return out
 
 
@@ -324,17 +371,55 @@ def _point(result: Any, budget: float, seconds: float) -> dict[str, Any]:
 
 
 def value(args: argparse.Namespace) -> dict[str, Any]:
-    """The member-value analysis (exact: every subset), solved in this process."""
-    from optimizer.analysis.value import member_value
+    """Member-value runs over every non-empty subset of the scenario's coalition.
+
+    analysis: optimizer.analysis.value.member_value (exact), in this process (cold solves);
+    cold:     one solve() per subset with the subset as the coalition;
+    warm:     one member-parametric prepare, then set_members + re-solve per subset (needs
+              optimizer.run.set_members; exposure-only solves as the analysis does).
+    """
+    import optimizer
+    import optimizer.run as run
+    from optimizer.analysis.sweep import sweep_options
+    from optimizer.scenario import resolve_scenario
+    from optimizer.schemas import Scenario
 
     scenario = load_scenario(args.scenario)
     begin = time.perf_counter()
-    result = member_value(scenario=scenario, method="exact", workers=1)
+    if args.kind == "analysis":
+        from optimizer.analysis.value import member_value
+
+        result = member_value(scenario=scenario, method="exact", workers=1)
+        return {
+            "kind": args.kind,
+            "seconds": time.perf_counter() - begin,
+            "members": result.coalition,
+            "solves": 2 ** len(result.coalition) + 1,
+            "peak_rss_mb": peak_rss_mb(),
+        }
+    members = resolve_scenario(scenario).coalition
+    base = sweep_options(scenario.model_dump(mode="json"))
+    base.update(targets=[], objective={**base["objective"], "mode": "weighted", "cost_weight_per_musd": 0.0})
+    masks = range(1, 2 ** len(members))
+    exposure: dict[int, float | None] = {}
+    subset = [[m for i, m in enumerate(members) if mask & (1 << i)] for mask in masks]
+    if args.kind == "cold":
+        for mask, chosen in zip(masks, subset, strict=True):
+            result = optimizer.solve(Scenario.from_data({**base, "coalition": chosen, "member_budgets_usd": {}}))
+            exposure[mask] = result.summary.objective.get("exposure_share_years")
+    else:
+        if not hasattr(run, "set_members"):
+            raise RuntimeError("optimizer.run.set_members does not exist: no warm member switching")
+        prepared = run.prepare(Scenario.from_data({**base, "coalition": members}), parametric_members=True)
+        for mask, chosen in zip(masks, subset, strict=True):
+            run.set_members(prepared, chosen)
+            exposure[mask] = run.solve_prepared(prepared).summary.objective.get("exposure_share_years")
     return {
+        "kind": args.kind,
         "seconds": time.perf_counter() - begin,
-        "members": result.coalition,
-        "solves": 2 ** len(result.coalition) + 1,
-        "grand_value": result.grand_value,
+        "members": members,
+        "solves": len(exposure),
+        "exposure": exposure,
         "peak_rss_mb": peak_rss_mb(),
     }
 
@@ -344,6 +429,7 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
     from optimizer.run import prepare
 
     probe = instrument()
+    instrument_build(probe)
     prepared = prepare(load_scenario(args.scenario))
     s = probe.seconds
     from optimizer.solve import model_size as pyomo_size
@@ -353,6 +439,9 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
         "load_s": s["resolve"] + s["inputs"],
         "build_s": s["build"],
         "handoff_s": s["handoff"],
+        "build_cpu_s": probe.cpu["build"],
+        "handoff_cpu_s": probe.cpu["handoff"],
+        "families_cpu_s": {k[7:]: v for k, v in probe.cpu.items() if k.startswith("build: ")},
         "variables": variables,
         "constraints": constraints,
         **model_size(prepared.solver.opt._solver_model),
@@ -378,9 +467,11 @@ def main() -> None:
     parser.add_argument("--export", help="pipeline: directory for the MPS and phase-2 data")
     parser.add_argument("--spec", help="highs: JSON file naming the MPS, phase-2 data and options")
     parser.add_argument("--budgets", help="sweep: JSON list of budgets")
-    parser.add_argument("--kind", choices=["cold", "warm"], default="cold")
+    parser.add_argument("--kind", choices=["cold", "warm", "analysis"], default="cold")
     args = parser.parse_args()
+    fingerprint = code_fingerprint()
     out = MODES[args.mode](args)
+    out["code"] = fingerprint
     args.out.write_text(json.dumps(out, indent=1), encoding="utf-8")
 
 

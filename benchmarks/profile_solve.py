@@ -1,16 +1,16 @@
 """Where the default scenario's `optimizer.solve` spends its time.
 
-    python benchmarks/profile.py [--scenario FILE] [--out benchmarks/results]
+    python benchmarks/profile_solve.py [--size default|small|medium|large] [--scenario FILE] [--out DIR]
 
 Three runs in this process after a warm-up solve (imports, dataset cache and the first
 HiGHS start are not counted):
 
-1. timed: each step wrapped with a timer (no profiler, so seconds are true): load, inputs,
-   index, each variable and constraint family, objectives, hand-off to HiGHS, each HiGHS
-   run, duals, loading values, extraction and its tables;
-2. cProfile: top functions by cumulative and by own time (Python-heavy parts are inflated
+1. cProfile: top functions by cumulative and by own time (Python-heavy parts are inflated
    about 1.5-2x by the profiler);
-3. pyinstrument, when installed: the call tree (statistical, low overhead).
+2. pyinstrument, when installed: the call tree (statistical, low overhead);
+3. timed: each step wrapped with a timer (no profiler, so seconds are true): load, inputs,
+   index, each variable and constraint family, objectives, hand-off to HiGHS, each HiGHS
+   run, duals, loading values, extraction and its tables.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import inspect
 import io
 import pstats
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,41 +30,53 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.worker import Probe, instrument  # noqa: E402
+from benchmarks.worker import Probe, instrument, instrument_build  # noqa: E402
 
 DEFAULT_SCENARIO = ROOT / "datasets" / "rare_earths" / "scenarios" / "default.yaml"
 
 
-def instrument_details(probe: Probe) -> None:
-    """Also time each model-building function, the solver calls and the result tables."""
+def instrument_details(probe: Probe) -> dict[str, float]:
+    """Also time each model-building function, the solver calls and the result tables.
+
+    Returns the timers as they stood when ModelSolver.solve started (set_instance calls
+    some of the same interface methods, which must not be counted under solve).
+    """
     from pyomo.contrib.appsi.solvers.highs import Highs
 
-    import optimizer.model.build as build
     import optimizer.results as rx
+    from optimizer.solve import ModelSolver
 
-    for name, function in vars(build).items():
-        if inspect.isfunction(function) and function.__module__.startswith("optimizer.model") and name != "build_model":
-            probe.wrap(build, name, f"build: {name}")
-    for name in ("set_instance", "get_duals", "load_vars", "set_objective", "add_constraints", "remove_constraints",
-                 "update_params"):
+    instrument_build(probe)
+    at_solve: dict[str, float] = {}
+    probe.wrap(ModelSolver, "solve", "solve (outer)", on_enter=lambda: at_solve.update(probe.seconds))
+    for name in (
+        "set_instance",
+        "get_duals",
+        "load_vars",
+        "set_objective",
+        "add_constraints",
+        "remove_constraints",
+        "update_params",
+    ):
         probe.wrap(Highs, name, f"appsi: {name}")
     for name, function in vars(rx).items():
         if inspect.isfunction(function) and function.__module__ == rx.__name__:
             probe.wrap(rx, name, f"extract: {name}")
+    return at_solve
 
 
-def timed_run(scenario: Any) -> tuple[float, Probe]:
+def timed_run(scenario: Any) -> tuple[float, Probe, dict[str, float]]:
     """One solve with every step timed."""
     import optimizer
 
     probe = instrument()
-    instrument_details(probe)
+    at_solve = instrument_details(probe)
     start = time.perf_counter()
     optimizer.solve(scenario)
-    return time.perf_counter() - start, probe
+    return time.perf_counter() - start, probe, at_solve
 
 
-def breakdown(total: float, probe: Probe) -> str:
+def breakdown(total: float, probe: Probe, at_solve: dict[str, float]) -> str:
     """The timed run as a table, steps in the order they run."""
     s = probe.seconds
     lines = ["| step | seconds | share |", "|---|---|---|"]
@@ -82,11 +95,13 @@ def breakdown(total: float, probe: Probe) -> str:
     row("**solve** (ModelSolver.solve)", s["solve"])
     for i, run in enumerate(probe.runs):
         label = run.get("phase") or f"run {i + 1}"
-        row(f"&nbsp;&nbsp;HiGHS run {i + 1} ({label}, {run['simplex_iterations'] + run['ipm_iterations']} it.)",
-            run["seconds"])
+        row(
+            f"&nbsp;&nbsp;HiGHS run {i + 1} ({label}, {run['simplex_iterations'] + run['ipm_iterations']} it.)",
+            run["seconds"],
+        )
     for label, seconds in s.items():
         if label.startswith("appsi: ") and label != "appsi: set_instance":
-            row(f"&nbsp;&nbsp;{label}", seconds)
+            row(f"&nbsp;&nbsp;{label}", seconds - at_solve.get(label, 0.0))
     row("**extract**", s["extract"])
     for label, seconds in sorted(s.items(), key=lambda item: -item[1]):
         if label.startswith("extract: ") and seconds >= 0.001:
@@ -135,7 +150,8 @@ def pyinstrument_run(scenario: Any) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO)
+    parser.add_argument("--size", default="default", help="default (the shipped scenario) or a synthetic size")
+    parser.add_argument("--scenario", type=Path, help="a scenario file (overrides --size)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
@@ -143,24 +159,36 @@ def main() -> None:
     import optimizer
     from optimizer.schemas import Scenario
 
-    scenario = Scenario.from_file(args.scenario)
-    optimizer.solve(scenario)  # warm-up: imports, dataset cache, HiGHS start
-    total, probe = timed_run(scenario)
+    label = args.size if args.scenario is None else "custom"
+    with tempfile.TemporaryDirectory(prefix="coalition-profile-") as tmp:
+        if args.scenario is None:
+            if args.size == "default":
+                args.scenario = DEFAULT_SCENARIO
+            else:
+                from benchmarks.synthetic import write_synthetic
+
+                args.scenario = write_synthetic(Path(tmp), args.size)
+        scenario = Scenario.from_file(args.scenario)
+        optimizer.solve(scenario)  # warm-up: imports, dataset cache, HiGHS start
+        profiled = cprofile_run(scenario, args.top)
+        sampled = pyinstrument_run(scenario)
+        total, probe, at_solve = timed_run(scenario)  # last: its timers stay wrapped around the library
+    name = args.scenario.relative_to(ROOT) if args.scenario.is_relative_to(ROOT) else f"synthetic {args.size}"
     parts = [
-        f"# Profile of optimizer.solve({args.scenario.relative_to(ROOT) if args.scenario.is_relative_to(ROOT) else args.scenario})",
+        f"# Profile of optimizer.solve({name})",
         "",
         "## Where the time goes (timed run, no profiler)",
         "",
-        breakdown(total, probe),
+        breakdown(total, probe, at_solve),
         "",
-        cprofile_run(scenario, args.top),
+        profiled,
         "",
-        pyinstrument_run(scenario),
+        sampled,
     ]
     text = "\n".join(parts) + "\n"
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "profile-default.md").write_text(text, encoding="utf-8")
+    (args.out / f"profile-{label}.md").write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
