@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing_extensions import TypedDict
 
 from optimizer.errors import InputIssue, ScenarioError
 
@@ -136,13 +137,62 @@ class Objective(StrictModel):
     )
 
 
+OnOff = Literal["off", "choose", "on"]
+Tolerance = Annotated[float, Field(ge=1e-10, le=1e-3)]
+
+
+class HighsOptions(TypedDict, total=False):
+    """The HiGHS options a scenario may set: numerical and algorithmic ones only.
+
+    An allow-list: options that name files, logging or output, threads or time limits
+    (set through `SolveOptions` or by whoever runs the solve) are refused with the option
+    named, so that a scenario from elsewhere cannot write files or flood logs.
+    """
+
+    __pydantic_config__ = ConfigDict(extra="forbid", allow_inf_nan=False)  # type: ignore[misc]
+
+    solver: Literal["choose", "simplex", "ipm", "ipx", "pdlp"]
+    simplex_strategy: Annotated[int, Field(ge=0, le=4, strict=True)]
+    presolve: OnOff
+    parallel: OnOff
+    run_crossover: OnOff
+    primal_feasibility_tolerance: Tolerance
+    dual_feasibility_tolerance: Tolerance
+    optimality_tolerance: Tolerance
+    ipm_optimality_tolerance: Annotated[float, Field(ge=1e-12, le=1e-3)]
+    simplex_scale_strategy: Annotated[int, Field(ge=0, le=4, strict=True)]
+    simplex_dual_edge_weight_strategy: Annotated[int, Field(ge=-1, le=2, strict=True)]
+    simplex_primal_edge_weight_strategy: Annotated[int, Field(ge=-1, le=2, strict=True)]
+    random_seed: Annotated[int, Field(ge=0, le=2_147_483_647, strict=True)]
+
+
+ALLOWED_SOLVER_OPTIONS: tuple[str, ...] = tuple(HighsOptions.__annotations__)
+# Options people reach for that have their own field (or are the server's to set).
+SOLVER_OPTION_HINTS = {
+    "threads": "set options.threads instead",
+    "time_limit": "set options.time_limit_s instead",
+}
+
+
+def solver_option_refusal(name: str) -> str:
+    """Why `name` is refused as a solver option, with what is allowed."""
+    hint = SOLVER_OPTION_HINTS.get(name)
+    allowed = ", ".join(ALLOWED_SOLVER_OPTIONS)
+    return f"'{name}' is not an allowed HiGHS option ({hint + '; ' if hint else ''}allowed: {allowed})"
+
+
 class SolveOptions(StrictModel):
     """Solver settings; each has a sensible default."""
 
     time_limit_s: float | None = Field(None, gt=0.0, le=86_400.0, description="Wall-clock cap.")
     threads: int = Field(1, ge=1, le=64, description="HiGHS threads.")
-    solver_options: dict[str, str | int | float | bool] = Field(
-        default_factory=dict, description="Raw HiGHS options, e.g. {simplex_strategy: 4}."
+    solver_options: HighsOptions = Field(
+        default_factory=lambda: HighsOptions(),
+        description=(
+            "HiGHS options from an allow-list of numerical and algorithmic ones, e.g."
+            " {simplex_strategy: 4}; options naming files, logs, output, threads or time"
+            " limits are refused."
+        ),
     )
     duals: bool = Field(True, description="Compute the bottleneck report from duals.")
     cost_phase_start: Literal["cold", "warm"] = Field(
@@ -251,12 +301,19 @@ def validation_issues(exc: Any, prefix: str = "") -> list[InputIssue]:
         loc = ".".join(str(part) for part in error["loc"])
         location = f"{prefix}.{loc}" if prefix and loc else (loc or prefix)
         message = error["msg"]
-        if error["type"] == "extra_forbidden":
+        if error["type"] == "extra_forbidden" and _is_solver_option(error["loc"]):
+            message = solver_option_refusal(str(error["loc"][-1]))
+        elif error["type"] == "extra_forbidden":
             message = "unknown field; remove it or check its spelling"
         elif error["type"] == "finite_number":
             message = "must be a finite number (NaN and infinity are not allowed)"
         issues.append(InputIssue(location, message))
     return issues
+
+
+def _is_solver_option(loc: tuple[Any, ...]) -> bool:
+    """True when a pydantic location points at one key of `options.solver_options`."""
+    return len(loc) >= 2 and loc[-2] == "solver_options"
 
 
 # --- results -------------------------------------------------------------------------

@@ -45,9 +45,10 @@ DEFAULT_HIGHS_OPTIONS: dict[str, Any] = {
     "primal_feasibility_tolerance": 1e-9,
     "dual_feasibility_tolerance": 1e-9,
 }
-# A solve from scratch uses the interior-point method with crossover (1.6x faster than dual
-# simplex on the default scenario and the medium benchmark); a re-solve that has a basis
-# from an earlier solve of the same phase uses simplex from that basis.
+# The exposure phase from scratch uses the interior-point method with crossover (20% less
+# CPU than dual simplex on the medium benchmark, even on the default scenario); the cost
+# phase and every re-solve that has a basis from an earlier solve of the same phase use
+# simplex (docs/performance.md).
 COLD_SOLVER, WARM_SOLVER = "ipm", "simplex"
 
 
@@ -88,7 +89,8 @@ class ModelSolver:
     def __init__(self, model: pyo.ConcreteModel, options: SolveOptions) -> None:
         self.model = model
         self.options = options
-        self.opt = Highs()
+        # only_child_vars: add the model's columns in one call instead of row by row.
+        self.opt = Highs(only_child_vars=True)
         self.opt.config.load_solution = False
         self.opt.config.stream_solver = False
         _reset_scheduler()
@@ -130,12 +132,18 @@ class ModelSolver:
             if not chosen:
                 self.opt.highs_options["solver"] = WARM_SOLVER
             return
-        if phase == "cost" and self.options.cost_phase_start == "cold":
+        if phase != "cost":
+            if not chosen:
+                self.opt.highs_options["solver"] = COLD_SOLVER
+            return
+        if self.options.cost_phase_start == "cold":
             # A new objective leaves the exposure basis far from optimal: HiGHS measured
             # 2-4x more iterations warm than cold on the shipped scenarios.
             highs.clearSolver()
-        if not chosen and (phase != "cost" or self.options.cost_phase_start == "cold"):
-            self.opt.highs_options["solver"] = COLD_SOLVER
+        if not chosen:
+            # From scratch, dual simplex beat IPM on the cost phase (0.5 s vs 0.9 s on the
+            # default scenario); warm, only simplex can use the exposure phase's basis.
+            self.opt.highs_options["solver"] = WARM_SOLVER
 
     def _run(self, time_limit: float | None, phase: str = "exposure") -> tuple[Status, bool]:
         self._start_from(phase)
