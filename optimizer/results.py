@@ -75,11 +75,11 @@ def shipments_table(model: pyo.ConcreteModel) -> pd.DataFrame:
                 "quantity_t": v,
             }
         )
-    for (q, s, m, t, g), v in _values(model.import_).items():
+    for (q, p, s, m, t, g), v in _values(model.import_).items():
         rows.append(
             {
                 "kind": "import",
-                "origin": "pool",
+                "origin": f"pool:{p}",
                 "destination": q,
                 "stage": s,
                 "material": m,

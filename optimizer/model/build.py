@@ -40,7 +40,7 @@ def build_model(inputs: ModelInputs, cost_weight_per_musd: float = 0.0) -> tuple
     ix = build_index(inputs)
     model = pyo.ConcreteModel(name="coalition_allocation")
     declare_variables(model, inputs, ix)
-    declare_member_parameters(model, inputs)
+    declare_member_parameters(model, inputs, ix)
 
     # Capacity and building
     capacity_constraint(model, inputs, ix)

@@ -22,7 +22,8 @@ class ModelIndex:
     production: list[Flow] = field(default_factory=list)
     local: list[Flow] = field(default_factory=list)
     exports: list[tuple[str, str, str, str, int, str]] = field(default_factory=list)  # r, pool, s, m, t, g
-    imports: list[Flow] = field(default_factory=list)
+    imports: list[tuple[str, str, str, str, int, str]] = field(default_factory=list)  # q, pool, s, m, t, g
+    import_pools: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (q, s) -> pools
     flows: list[tuple[str, str, str, str, int, str]] = field(default_factory=list)  # o, d, s, m, t, g
     consumers: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (s, m) -> q
     producers: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (s, m) -> r
@@ -74,11 +75,19 @@ def build_index(inputs: ModelInputs) -> ModelIndex:
                     ix.exports.append((r, REST_POOL, s, m, t, g))
                 for lane in lanes_out.get((r, s, m), []):
                     ix.flows.append((lane[0], lane[1], s, m, t, g))
+    coalition = set(inputs.coalition)
     for (s, m), qs in consumers.items():
         for q in qs:
-            for t in inputs.years:
-                for g in GRADES:
-                    ix.imports.append((q, s, m, t, g))
+            if q in coalition and inputs.parametric_members and s != inputs.last_stage:
+                # a member buys from the allies' pool, a switched-off member from the rest
+                pools: tuple[str, ...] = (COALITION_POOL, REST_POOL)
+            else:
+                pools = (ix.pool_of(q, coalition),)
+            ix.import_pools[(q, s)] = pools
+            for p in pools:
+                for t in inputs.years:
+                    for g in GRADES:
+                        ix.imports.append((q, p, s, m, t, g))
 
     online: dict[tuple[str, str, str, int], list[tuple[int, float]]] = defaultdict(list)
     for r, s, m, tau in inputs.builds:

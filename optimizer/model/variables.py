@@ -5,7 +5,9 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from optimizer.model.index import ModelIndex
-from optimizer.model.inputs import ModelInputs
+from optimizer.model.inputs import COALITION_POOL, ModelInputs
+
+POOL_BOUND_T = 1e9  # t/yr: no flow comes near it; times 0 it closes a pool to a buyer
 
 
 def declare_variables(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
@@ -48,7 +50,7 @@ def declare_variables(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIn
         model.member_budget_slack[a].setub(0.0)
 
 
-def declare_member_parameters(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
+def declare_member_parameters(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
     """Parameters that depend on which members are active.
 
     demand_t[q,m,t] (t), weight[m] (1/t), seller_share[r] and seller_offtake[r] (fractions),
@@ -58,6 +60,16 @@ def declare_member_parameters(model: pyo.ConcreteModel, inputs: ModelInputs) -> 
     mutable = inputs.parametric_members
     model.demand_t = pyo.Param(list(inputs.demand), mutable=mutable, initialize=inputs.demand)
     model.weight = pyo.Param(inputs.materials, mutable=mutable, initialize=inputs.material_weight)
+    active = set(inputs.members)
+    model.is_member = pyo.Param(
+        inputs.coalition, mutable=mutable, initialize={q: float(q in active) for q in inputs.coalition}
+    )
+    if mutable:
+        # Switched-off members buy from the rest of the world's pool, members from the allies'.
+        for q, p, s, m, t, g in ix.imports:
+            if len(ix.import_pools[(q, s)]) > 1:
+                open_ = model.is_member[q] if p == COALITION_POOL else 1 - model.is_member[q]
+                model.import_[q, p, s, m, t, g].setub(POOL_BOUND_T * open_)
     sellers = inputs.sellers_limited
     model.seller_share = pyo.Param(sellers, mutable=mutable, initialize={r: inputs.share_caps(r)[0] for r in sellers})
     model.seller_offtake = pyo.Param(sellers, mutable=mutable, initialize={r: inputs.share_caps(r)[1] for r in sellers})
@@ -69,6 +81,8 @@ def update_member_parameters(model: pyo.ConcreteModel, inputs: ModelInputs) -> N
         model.demand_t[key].set_value(value)
     for m, value in inputs.material_weight.items():
         model.weight[m].set_value(value)
+    for q in inputs.coalition:
+        model.is_member[q].set_value(float(q in inputs.members))
     for r in inputs.sellers_limited:
         share, offtake = inputs.share_caps(r)
         model.seller_share[r].set_value(share)

@@ -303,7 +303,11 @@ def flow_table(result: ResultLike, year: int | None = None, material: str | None
     exports = ships[ships["kind"] == "export"].copy()
     exports["pool"] = exports["destination"].str.removeprefix("pool:")
     imports = ships[ships["kind"] == "import"].copy()
-    imports["pool"] = [_pool_of(q, coalition) for q in imports["destination"]]
+    # the pool each purchase came from ("pool:coalition" / "pool:rest")
+    imports["pool"] = [
+        o.removeprefix("pool:") if o.startswith("pool:") else _pool_of(q, coalition)
+        for o, q in zip(imports["origin"], imports["destination"], strict=True)
+    ]
     sellers = {k: g for k, g in exports.groupby(["pool", *keys])}
     for key, buyers in imports.groupby(["pool", *keys]):
         pool, stage, mat, yr, grade = key

@@ -40,9 +40,8 @@ def assert_mass_balance_holds(result: Result, inputs: ModelInputs, tol: float) -
         .groupby(["destination", "stage", "material", "year", "grade"])["quantity_t"]
         .sum()
     )
-    coalition = set(inputs.coalition)
     imports = shipments[shipments.kind == "import"].copy()
-    imports["pool"] = ["pool:coalition" if q in coalition else "pool:rest" for q in imports.destination]
+    imports["pool"] = imports["origin"]
     imported = imports.groupby(["pool", "stage", "material", "year", "grade"])["quantity_t"].sum()
     for key in set(exported.index) | set(imported.index):
         assert exported.get(key, 0.0) == pytest.approx(imported.get(key, 0.0), abs=tol), key

@@ -71,3 +71,21 @@ def test_an_ordinary_model_cannot_switch_members(two_members: Path) -> None:
     prepared = prepare(base(two_members, coalition=["USA", "AUS"]))
     with pytest.raises(ScenarioError, match="member-parametric"):
         set_members(prepared, ["USA"])
+
+
+def test_switched_off_members_are_outsiders_for_controls_and_lanes(tmp_path: Path) -> None:
+    # AUS makes magnets from Chinese ore and ships them to the USA on a lane; a total ban
+    # with re-exports must stop them once AUS is no longer a member.
+    capacity = [
+        *BASE["capacity"],
+        row("capacity", country="AUS", stage="magnet", material="NdPr", capacity_t_per_yr=80, unit="t/yr", year=2024),
+    ]
+    lanes = [row("lanes", origin="AUS", destination="USA", stage="magnet", transport_usd_per_t=1, tariff_rate=0)]
+    data = write_dataset(tmp_path / "d", capacity=capacity, lanes=lanes)
+    ban = [{"from_year": 2027, "max_share": 0.0}]
+    prepared = prepare(base(data, coalition=["USA", "AUS"], export_controls=ban), parametric_members=True)
+    for members in (["USA"], ["USA", "AUS"], ["USA"]):
+        set_members(prepared, members)
+        switched = solve_prepared(prepared)
+        fresh = solve(base(data, coalition=members, export_controls=ban))
+        assert key_numbers(switched) == pytest.approx(key_numbers(fresh), rel=1e-6, abs=1e-6), members

@@ -13,8 +13,9 @@ def received(model: pyo.ConcreteModel, ix: ModelIndex, q: str, s: str, m: str, t
     terms = []
     if (q, s, m, t, g) in model.local:
         terms.append(model.local[q, s, m, t, g])
-    if (q, s, m, t, g) in model.import_:
-        terms.append(model.import_[q, s, m, t, g])
+    for p in ix.import_pools.get((q, s), ()):
+        if (q, p, s, m, t, g) in model.import_:
+            terms.append(model.import_[q, p, s, m, t, g])
     terms.extend(
         model.flow[o, d, s, m, t, g]
         for (o, d, _s, _m) in ix.lanes_in.get((q, s, m), [])
@@ -66,17 +67,16 @@ def input_balance(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex)
 def pool_balance(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex) -> None:
     r"""Each market pool clears: what is sold into it is bought from it.
 
-    .. math:: \sum_r export_{r,p,s,m,t,g} = \sum_{q \in p} import_{q,s,m,t,g}
+    .. math:: \sum_r export_{r,p,s,m,t,g} = \sum_{q} import_{q,p,s,m,t,g}
     """
-    coalition = set(inputs.coalition)
     sellers: dict[tuple, list] = {}
     for key in ix.exports:
         _r, p, s, m, t, g = key
         sellers.setdefault((p, s, m, t, g), []).append(key)
     buyers: dict[tuple, list] = {}
     for key in ix.imports:
-        q, s, m, t, g = key
-        buyers.setdefault((ix.pool_of(q, coalition), s, m, t, g), []).append(key)
+        _q, p, s, m, t, g = key
+        buyers.setdefault((p, s, m, t, g), []).append(key)
     index = sorted(set(sellers) | set(buyers))
 
     def rule(_model: pyo.ConcreteModel, p: str, s: str, m: str, t: int, g: str) -> pyo.Expression:

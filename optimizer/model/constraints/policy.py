@@ -18,7 +18,10 @@ def into_coalition(
     t: int,
     grades: tuple[str, ...],
 ) -> pyo.Expression:
-    """Stage-s product of the given grades sold by `origins` to coalition members (pool + lanes)."""
+    """Stage-s product of the given grades sold by `origins` to active members (pool + lanes).
+
+    Only active members buy from the allies' pool; a lane counts when its destination is one.
+    """
     coalition = set(inputs.coalition)
     terms = []
     for r in origins:
@@ -28,7 +31,26 @@ def into_coalition(
                 terms.append(model.export[key])
         for o, d, _s, _m in ix.lanes_out.get((r, s, m), []):
             if d in coalition:
-                terms.extend(model.flow[o, d, s, m, t, g] for g in grades if (o, d, s, m, t, g) in model.flow)
+                inside = model.is_member[d] if inputs.parametric_members else 1
+                terms.extend(inside * model.flow[o, d, s, m, t, g] for g in grades if (o, d, s, m, t, g) in model.flow)
+    return pyo.quicksum(terms)
+
+
+def from_outside(
+    model: pyo.ConcreteModel, ix: ModelIndex, inputs: ModelInputs, s: str, m: str, t: int, grades: tuple[str, ...]
+) -> pyo.Expression:
+    """Stage-s product reaching active members from every country outside them.
+
+    In a member-parametric model a switched-off member is outside too (weight 1 - is_member).
+    """
+    coalition = set(inputs.coalition)
+    terms = []
+    for r in inputs.countries:
+        sold = into_coalition(model, ix, inputs, [r], s, m, t, grades)
+        if r not in coalition:
+            terms.append(sold)
+        elif inputs.parametric_members:
+            terms.append((1 - model.is_member[r]) * sold)
     return pyo.quicksum(terms)
 
 
@@ -47,14 +69,12 @@ def export_control(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex
 
     A control naming other origins (a supplier cut off) caps their direct sales, any grade.
     """
-    outsiders = [r for r in inputs.countries if r not in set(inputs.coalition)]
-
     def rule(_model: pyo.ConcreteModel, k: int, s: str, m: str, t: int) -> pyo.Expression:
         share, reexports, origins = inputs.controls[(k, s, m, t)]
         if origins is not None:
             entering = into_coalition(model, ix, inputs, list(origins), s, m, t, GRADES)
         elif reexports:
-            entering = into_coalition(model, ix, inputs, outsiders, s, m, t, (EXPOSED,))
+            entering = from_outside(model, ix, inputs, s, m, t, (EXPOSED,))
         else:
             entering = into_coalition(model, ix, inputs, inputs.adversaries, s, m, t, GRADES)
         if isinstance(entering, int | float):
