@@ -43,6 +43,20 @@ def configure_logging(level: str) -> None:
     root.setLevel(level.upper())
 
 
+def redacted_url(url: str) -> str:
+    """A database URL fit for logs: the password masked (and nothing shown if it will not parse)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+        if "password" in parsed.query:
+            parsed = parsed.update_query_dict({"password": "***"})
+        return parsed.render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "<unparseable database URL>"
+
+
 def _settings(**overrides: Any) -> Any:
     from api.config import Settings
 
@@ -90,7 +104,7 @@ def serve(
         port,
         settings.workers,
         "required" if settings.api_key_required else "not required (loopback)",
-        settings.database_url.split("@")[-1],
+        redacted_url(settings.database_url),
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
 
@@ -102,13 +116,12 @@ def worker(
 ) -> None:
     """Run solver workers only, against DATABASE_URL (for docker-compose and scale-out)."""
     import signal
-    import threading
     import time
 
     from sqlalchemy.exc import SQLAlchemyError
 
     from api.storage.db import make_engine, upgrade_schema
-    from api.workers import JobWorker, WorkerPool
+    from api.workers import JobWorker, WorkerPool, stop_on_signals
 
     configure_logging(log_level)
     settings = _settings(database_url=database_url, workers=concurrency, log_level=log_level)
@@ -124,13 +137,7 @@ def worker(
             logging.getLogger(__name__).warning("database not ready (%s); retrying", type(exc).__name__)
             time.sleep(2)
     engine.dispose()
-    stop = threading.Event()
-
-    def _stop(*_args: Any) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop = stop_on_signals((signal.SIGTERM, signal.SIGINT))
     if concurrency <= 1:
         JobWorker(settings, stop).run()
         return

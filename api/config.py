@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     heartbeat_s: float = Field(2.0, gt=0, description="Seconds between worker heartbeats.")
     poll_s: float = Field(0.5, gt=0, description="Seconds an idle worker waits between claims.")
     max_attempts: int = Field(3, ge=1, le=20, description="Attempts before a lost job fails.")
+    result_retention_days: float = Field(
+        30.0,
+        ge=0,
+        le=36_500,
+        description=(
+            "Finished jobs (state, result and log) older than this many days are deleted;"
+            " 0 keeps them forever."
+        ),
+    )
+    retention_check_s: float = Field(
+        3_600.0, gt=0, description="Seconds between purges of expired jobs (at startup, then by each worker)."
+    )
 
     analysis_backend: Literal["local", "dask"] = Field(
         "local", description="Where analysis sweeps run: in the worker, or on a Dask cluster."

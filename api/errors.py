@@ -22,6 +22,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from optimizer.errors import CoalitionError, DatasetError, ScenarioError
+from optimizer.schemas import solver_option_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +162,9 @@ def validation_fields(errors: Sequence[Any]) -> list[tuple[str, str]]:
             source = "body"
         field = ".".join(loc) or source
         message = error.get("msg", "invalid value")
-        if error.get("type") == "extra_forbidden":
+        if error.get("type") == "extra_forbidden" and len(loc) >= 2 and loc[-2] == "solver_options":
+            message = solver_option_refusal(loc[-1])
+        elif error.get("type") == "extra_forbidden":
             message = "unknown field; remove it or check its spelling"
         elif error.get("type") == "finite_number":
             message = "must be a finite number (NaN and infinity are not allowed)"

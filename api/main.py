@@ -14,7 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from api.config import Settings
 from api.errors import install_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from api.routes import compare, datasets, health, jobs, solve
+from api.openapi import install_openapi
+from api.routes import compare, datasets, health, jobs, solve, ui
 from api.storage.db import make_engine, make_sessionmaker, upgrade_schema
 
 logger = logging.getLogger(__name__)
@@ -46,11 +47,22 @@ def _migrate_with_retry(settings: Settings, app: FastAPI) -> None:
             time.sleep(2.0)
 
 
+def _purge_expired(settings: Settings, app: FastAPI) -> None:
+    """Apply the result retention period once at startup (workers repeat it periodically)."""
+    from api.storage.repository import purge_expired
+
+    try:
+        purge_expired(app.state.sessions, settings.result_retention_days)
+    except SQLAlchemyError as exc:
+        logger.warning("retention purge skipped (database error: %s)", type(exc).__name__)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Upgrade the schema, start the local workers; stop them on shutdown."""
     settings: Settings = app.state.settings
     await run_in_threadpool(_migrate_with_retry, settings, app)
+    await run_in_threadpool(_purge_expired, settings, app)
     if settings.workers > 0:
         from api.workers import WorkerPool
 
@@ -86,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = make_sessionmaker(app.state.engine)
     app.state.pool = None
     install_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
@@ -93,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(compare.build_router())
     app.include_router(datasets.router)
+    app.include_router(ui.router)
     if keys_required:
         app.include_router(health.keyed_openapi_router(app))
     return app

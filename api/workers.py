@@ -99,6 +99,7 @@ class JobWorker:
         self.current: RunningJob | None = None
         self.log = JobLog()
         self._last_reap = 0.0
+        self._last_purge: float | None = None
         self._writing = threading.Lock()  # one writer of the job row at a time: log order
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -150,6 +151,9 @@ class JobWorker:
             if now - self._last_reap >= min(self.settings.heartbeat_s, self.settings.lease_s / 2):
                 self._last_reap = now
                 repository.reap_expired(self.sessions, self.settings.log_max_bytes)
+            if self._last_purge is None or now - self._last_purge >= self.settings.retention_check_s:
+                self._last_purge = now
+                repository.purge_expired(self.sessions, self.settings.result_retention_days)
             return repository.claim_next(self.sessions, self.worker_id, self.settings.lease_s)
         except SQLAlchemyError as exc:
             logger.warning("worker %s: cannot claim jobs (database error: %s)", self.worker_id, exc)
@@ -337,17 +341,56 @@ def requeue_leases_of(settings: Settings, sessions: Any, worker_prefix: str) -> 
 # --- processes ---------------------------------------------------------------------------
 
 
-def process_main(settings_data: dict[str, Any], stop: Any) -> None:
-    """Entry point of a worker process (spawned): run one JobWorker until told to stop."""
+STOP_WATCH_S = 0.2
+
+
+def stop_on_signals(
+    signals: tuple[int, ...], shared: Any = None, parent: int | None = None
+) -> threading.Event:
+    """An Event set when one of `signals` arrives, `shared` is set, or process `parent` is gone.
+
+    The signal handlers only record the signal: they take no lock. Setting an Event (above
+    all a multiprocessing one, whose lock other processes share) from a handler deadlocks
+    when the signal lands while the main thread is inside that Event's wait(), which is
+    where an idle worker spends its time; a SIGTERM to the process group then hung
+    `coalition serve` at shutdown. A watcher thread turns what the handlers recorded into
+    the Event instead.
+    """
+    local = threading.Event()
+    received: list[int] = []
+    for number in signals:
+        signal.signal(number, lambda signum, _frame: received.append(signum))
+
+    def watch() -> None:
+        while not local.is_set():
+            if received or (parent is not None and os.getppid() != parent):
+                local.set()
+            elif shared is not None:
+                if shared.wait(STOP_WATCH_S):
+                    local.set()
+            else:
+                time.sleep(STOP_WATCH_S)
+
+    threading.Thread(target=watch, name="stop-watch", daemon=True).start()
+    return local
+
+
+def process_main(settings_data: dict[str, Any], stop: Any, parent: int | None = None) -> None:
+    """Entry point of a worker process (spawned): run one JobWorker until told to stop.
+
+    It stops when the pool sets `stop`, on SIGTERM (this worker alone: the pool restarts
+    it), or when its parent process `parent` is gone (no orphan keeps claiming jobs; the pid
+    comes from the parent, as it may die before this process has started).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    local_stop = stop_on_signals((signal.SIGTERM,), shared=stop, parent=parent)
     logging.basicConfig(
         level=settings_data.get("log_level", "INFO"),
         format="%(asctime)s %(levelname)s [worker %(process)d] %(name)s: %(message)s",
     )
     settings = Settings(**settings_data)
     settings.export_environment()
-    JobWorker(settings, stop).run()
+    JobWorker(settings, local_stop).run()
 
 
 class WorkerPool:
@@ -374,7 +417,7 @@ class WorkerPool:
             return thread
         data = self.settings.model_dump(mode="json")
         process = self.context.Process(
-            target=process_main, args=(data, self.stop_event), name="coalition-worker", daemon=False
+            target=process_main, args=(data, self.stop_event, os.getpid()), name="coalition-worker", daemon=False
         )
         process.start()
         return process

@@ -179,7 +179,11 @@ def as_scenario(scenario: Scenario | dict[str, Any] | str | Path | None) -> Scen
         return scenario
     if isinstance(scenario, dict):
         return Scenario.from_data(scenario)
-    return Scenario.from_file(scenario)
+    if isinstance(scenario, str | Path):
+        return Scenario.from_file(scenario)
+    raise ScenarioError(
+        f"a scenario is a Scenario, a mapping of its fields or a YAML/JSON path, not {type(scenario).__name__}"
+    )
 
 
 def default_scenario(dataset: str = "rare_earths") -> Scenario:

@@ -30,6 +30,7 @@ from optimizer.errors import CoalitionError
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=JSONBodyRoute)
 JobId = Annotated[str, Path(description="Job id (a UUID, as returned on submission).")]
 NOT_READY_RETRY_S = 1
+ANALYSIS_RETRY_AFTER_S = 60  # a deployment fault: not fixed in seconds, but 503s carry Retry-After
 
 
 def build_submission(
@@ -48,6 +49,7 @@ def build_submission(
             "analysis_unavailable",
             f"this server cannot run '{kind}' jobs: {exc}",
             field="kind",
+            headers={"Retry-After": str(ANALYSIS_RETRY_AFTER_S)},
         ) from None
 
 
@@ -128,13 +130,14 @@ def get_result(job_id: JobId, caller: ReadCaller, sessions: SessionsDep) -> JSON
                 409,
                 "result_not_ready",
                 f"job {job_id} is {job.state}; poll /v1/jobs/{job_id} until it has succeeded",
+                field="job_id",
                 headers={"Retry-After": str(NOT_READY_RETRY_S)},
                 extra={"state": job.state, "job_id": job_id},
             )
         codes = {repository.FAILED: "job_failed", repository.CANCELLED: "job_cancelled"}
         code = codes.get(job.state, "no_result")
         raise ApiError(
-            409, code, f"job {job_id} is {job.state}: it has no result",
+            409, code, f"job {job_id} is {job.state}: it has no result", field="job_id",
             extra={"state": job.state, "job_id": job_id, "job_error": job.error},
         )
     content = {
@@ -212,6 +215,7 @@ def delete_job(job_id: JobId, caller: SubmitCaller, sessions: SessionsDep) -> Re
                 409,
                 "job_running",
                 "the job is running; cancel it first (POST .../cancel), then delete it",
+                field="job_id",
                 extra={"state": job.state, "job_id": job_id},
             )
         repository.delete_job(session, job_id)

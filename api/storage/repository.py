@@ -33,6 +33,8 @@ QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
 STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
 FINISHED = frozenset({SUCCEEDED, FAILED, CANCELLED})
 QUEUE_LOCK_ID = 4_242_002  # PostgreSQL advisory lock making the queue bound exact
+PURGE_LOCK_ID = 4_242_003  # PostgreSQL advisory lock: one purger at a time
+PURGE_BATCH, PURGE_MAX_BATCHES = 500, 200
 TRUNCATION_NOTE = b"\n[log truncated: the stored log reached its size cap]\n"
 
 
@@ -136,6 +138,46 @@ def delete_job(session: Session, job_id: str) -> None:
     session.execute(delete(JobLogChunk).where(JobLogChunk.job_id == job_id))
     session.execute(delete(JobResult).where(JobResult.job_id == job_id))
     session.execute(delete(Job).where(Job.id == job_id))
+
+
+def purge_finished(factory: sessionmaker[Session], before: datetime) -> int:
+    """Delete finished jobs (with results and logs) that finished before `before`; how many.
+
+    Queued and running jobs are never touched. Works in batches (short transactions); on
+    PostgreSQL only one process purges at a time (the others skip).
+    """
+    purged = 0
+    for _ in range(PURGE_MAX_BATCHES):
+        with transaction(factory) as session:
+            if session.get_bind().dialect.name == "postgresql":
+                got = session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": PURGE_LOCK_ID})
+                if not got:
+                    return purged
+            ids = list(
+                session.scalars(
+                    select(Job.id)
+                    .where(Job.state.in_(sorted(FINISHED)), Job.finished_at < before)
+                    .order_by(Job.finished_at)
+                    .limit(PURGE_BATCH)
+                )
+            )
+            if not ids:
+                return purged
+            session.execute(delete(JobLogChunk).where(JobLogChunk.job_id.in_(ids)))
+            session.execute(delete(JobResult).where(JobResult.job_id.in_(ids)))
+            session.execute(delete(Job).where(Job.id.in_(ids), Job.state.in_(sorted(FINISHED))))
+        purged += len(ids)
+    return purged
+
+
+def purge_expired(factory: sessionmaker[Session], retention_days: float) -> int:
+    """Apply the retention period (0 = keep forever): delete finished jobs older than it."""
+    if retention_days <= 0:
+        return 0
+    purged = purge_finished(factory, utcnow() - timedelta(days=retention_days))
+    if purged:
+        logger.info("retention: deleted %d finished job(s) older than %g days", purged, retention_days)
+    return purged
 
 
 def get_result(session: Session, job_id: str) -> JobResult | None:
