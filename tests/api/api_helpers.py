@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,8 +32,14 @@ TABLES = "job_log_chunks, job_results, jobs, workers, api_keys, alembic_version"
 
 
 def postgres_url() -> str:
-    """The test PostgreSQL URL, or skip (locally) / fail (CI)."""
+    """The test PostgreSQL URL, or skip (locally) / fail (CI).
+
+    From the environment, else from the file scripts/setup-tests.sh writes.
+    """
     url = os.environ.get(POSTGRES_ENV)
+    saved = REPO / ".test-postgres-url"
+    if not url and saved.is_file():
+        url = saved.read_text(encoding="utf-8").strip()
     if not url:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{POSTGRES_ENV} is not set: CI must run the PostgreSQL tests")
@@ -172,3 +179,59 @@ def docker_compose_command() -> list[str] | None:
     if shutil.which("docker-compose"):
         return ["docker-compose"]
     return None
+
+
+class TcpProxy:
+    """A loopback TCP forwarder that can be cut (database 'down') and restored."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = free_port()
+        self.connections: list[socket.socket] = []
+        self.listener: socket.socket | None = None
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(50)
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.connections += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        if self.listener is not None:
+            with contextlib.suppress(OSError):
+                self.listener.shutdown(socket.SHUT_RDWR)
+            self.listener.close()
+            self.listener = None
+        with self.lock:
+            for conn in self.connections:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+                conn.close()
+            self.connections.clear()

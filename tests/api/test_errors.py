@@ -2,77 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from api_helpers import TINY, free_port, make_settings, postgres_url, reset_postgres, running_client
+from api_helpers import TINY, TcpProxy, make_settings, postgres_url, reset_postgres, running_client
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.storage.db import make_engine, upgrade_schema
 from api.storage.models import Base
-
-
-class TcpProxy:
-    """A loopback TCP forwarder that can be cut (database 'down') and restored."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.port = free_port()
-        self.connections: list[socket.socket] = []
-        self.listener: socket.socket | None = None
-        self.lock = threading.Lock()
-
-    def start(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(50)
-        self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                self.connections += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        if self.listener is not None:
-            with contextlib.suppress(OSError):
-                self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
-            self.listener.close()
-            self.listener = None
-        with self.lock:
-            for conn in self.connections:
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-                conn.close()
-            self.connections.clear()
 
 
 def test_unexpected_errors_are_json_500_without_traceback(sqlite_url, datasets_dir):

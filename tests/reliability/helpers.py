@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-from api_helpers import free_port
+from api_helpers import TcpProxy, free_port  # noqa: F401 (TcpProxy re-exported)
 from sqlalchemy import select
 
 from api.storage.db import make_engine, make_sessionmaker
@@ -73,62 +71,6 @@ def children_of(pid: int) -> set[int]:
             if int(fields[1]) == pid:
                 found.add(int(stat.parent.name))
     return found
-
-
-class TcpProxy:
-    """A loopback TCP forwarder that can be cut (database 'down') and restored."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.port = free_port()
-        self.connections: list[socket.socket] = []
-        self.listener: socket.socket | None = None
-        self.lock = threading.Lock()
-
-    def start(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(50)
-        self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                self.connections += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        if self.listener is not None:
-            with contextlib.suppress(OSError):
-                self.listener.shutdown(socket.SHUT_RDWR)
-            self.listener.close()
-            self.listener = None
-        with self.lock:
-            for conn in self.connections:
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-                conn.close()
-            self.connections.clear()
 
 
 def postgres_cluster(port: int = 5432) -> tuple[str, str] | None:

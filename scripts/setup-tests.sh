@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Run the whole test suite on a fresh machine: virtualenv, project install, a real
-# PostgreSQL server for the storage tests, then pytest. CI runs exactly this.
+# Prepare a fresh machine for the test suite: virtualenv, project install with the dev
+# extras, a real PostgreSQL server for the storage tests, Chromium for the browser tests.
+# The README's test command (and CI) is:
+#   bash scripts/setup-tests.sh && .venv/bin/ruff check . && .venv/bin/python -m pytest -q
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +17,8 @@ fi
 # outside CI; under CI=true the tests fail instead of skipping).
 if [ -z "${COALITION_TEST_POSTGRES_URL:-}" ]; then
   if bash scripts/start-postgres.sh; then
-    export COALITION_TEST_POSTGRES_URL="postgresql+psycopg://coalition:coalition@127.0.0.1:5432/coalition_test"
+    # the tests read it from here when the variable is not set (tests/api/api_helpers.py)
+    echo "postgresql+psycopg://coalition:coalition@127.0.0.1:5432/coalition_test" > .test-postgres-url
   else
     echo "warning: PostgreSQL could not be started; its tests will be skipped (or fail under CI)" >&2
   fi
@@ -25,6 +28,3 @@ fi
 if ! bash scripts/install-chromium.sh; then
   echo "warning: Chromium could not be installed; browser tests will be skipped (or fail under CI)" >&2
 fi
-
-.venv/bin/python -m ruff check optimizer api tests benchmarks
-.venv/bin/python -m pytest -q "$@"
