@@ -307,11 +307,9 @@ def build_inputs(rs: ResolvedScenario, parametric_members: bool = False) -> Mode
     inputs.demand_data = dict(demand)
     inputs.parametric_members = parametric_members
     inputs.builds = _build_index(inputs)
-    built = {(r, s, m) for (r, s, m, _t) in inputs.builds}
-    has_capacity = {(r, s, m) for (r, s, m, _t), v in inputs.existing.items() if v > 0}
-    inputs.producers = [
-        (r, s, m) for r in ds.countries for s in stages for m in materials if (r, s, m) in built | has_capacity
-    ]
+    can_produce = {(r, s, m) for (r, s, m, _t) in inputs.builds}
+    can_produce |= {(r, s, m) for (r, s, m, _t), v in inputs.existing.items() if v > 0}
+    inputs.producers = [(r, s, m) for r in ds.countries for s in stages for m in materials if (r, s, m) in can_produce]
     inputs.controls = _controls(rs, inputs)
     inputs.targets = _targets(rs, inputs)
     return inputs

@@ -31,10 +31,12 @@ def reserve_constraint(model: pyo.ConcreteModel, inputs: ModelInputs) -> None:
     .. math:: \sum_t build_{r,mine,m,t} \le R_r \, \theta_m / life
     """
     mine = inputs.first_stage
-    index = sorted({(r, m) for (r, s, m, _t) in inputs.builds if s == mine})
+    started: dict[tuple[str, str], list[int]] = {}
+    for r, s, m, t in inputs.builds:
+        if s == mine:
+            started.setdefault((r, m), []).append(t)
 
     def rule(_model: pyo.ConcreteModel, r: str, m: str) -> pyo.Expression:
-        started = [model.build[r, mine, m, t] for (rr, s, mm, t) in inputs.builds if (rr, s, mm) == (r, mine, m)]
-        return pyo.quicksum(started) <= inputs.reserve_cap[(r, m)]
+        return pyo.quicksum(model.build[r, mine, m, t] for t in started[(r, m)]) <= inputs.reserve_cap[(r, m)]
 
-    model.reserves = pyo.Constraint(index, rule=rule)
+    model.reserves = pyo.Constraint(sorted(started), rule=rule)

@@ -69,6 +69,7 @@ def export_control(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIndex
 
     A control naming other origins (a supplier cut off) caps their direct sales, any grade.
     """
+
     def rule(_model: pyo.ConcreteModel, k: int, s: str, m: str, t: int) -> pyo.Expression:
         share, reexports, origins = inputs.controls[(k, s, m, t)]
         if origins is not None:
