@@ -408,6 +408,8 @@ class WorkerPool:
         self.sessions = make_sessionmaker(self.engine)
         self._supervisor: threading.Thread | None = None
         self._stopping = threading.Event()
+        # Held while the supervisor replaces a member, so stop() never misses a fresh one.
+        self._members_lock = threading.Lock()
 
     def _spawn(self) -> Any:
         if self.settings.worker_mode == "thread":
@@ -440,22 +442,30 @@ class WorkerPool:
 
     def _supervise(self) -> None:
         while not self._stopping.wait(1.0):
-            for index, member in enumerate(list(self.members)):
-                if member.is_alive() or self._stopping.is_set():
-                    continue
-                prefix = self._prefix(member)
-                logger.error("worker %s died (exit code %s); restarting it", prefix, getattr(member, "exitcode", None))
-                if prefix is not None:
-                    try:
-                        expire_leases_of(self.settings, self.sessions, prefix)
-                    except SQLAlchemyError as exc:
-                        logger.warning("could not release the dead worker's job: %s", exc)
-                self.members[index] = self._spawn()
+            with self._members_lock:
+                self._replace_dead_members()
+
+    def _replace_dead_members(self) -> None:
+        # A SIGTERM to the whole group kills workers a moment before the API's own shutdown
+        # starts; the lock and the _stopping check keep a replacement from outliving stop().
+        for index, member in enumerate(list(self.members)):
+            if member.is_alive() or self._stopping.is_set():
+                continue
+            prefix = self._prefix(member)
+            logger.error("worker %s died (exit code %s); restarting it", prefix, getattr(member, "exitcode", None))
+            if prefix is not None:
+                try:
+                    expire_leases_of(self.settings, self.sessions, prefix)
+                except SQLAlchemyError as exc:
+                    logger.warning("could not release the dead worker's job: %s", exc)
+            self.members[index] = self._spawn()
 
     def stop(self, grace_s: float = 5.0) -> None:
         """Ask workers to stop; kill those still busy after `grace_s` and requeue their jobs."""
         self._stopping.set()
         self.stop_event.set()
+        with self._members_lock:  # wait out a restart in progress: its worker is joined below
+            pass
         deadline = time.monotonic() + grace_s
         for member in self.members:
             member.join(max(deadline - time.monotonic(), 0.1))
