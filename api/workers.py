@@ -34,8 +34,7 @@ from optimizer.errors import CoalitionError
 
 logger = logging.getLogger(__name__)
 
-SOLVER_LOGGER = "pyomo.contrib.appsi.solvers.highs"
-CAPTURED_LOGGERS = ("optimizer", "api.runner", SOLVER_LOGGER)
+CAPTURED_LOGGERS = ("optimizer", "api.runner")
 FINISH_RETRY_S = 60.0
 
 
@@ -132,7 +131,6 @@ class JobWorker:
             target.addHandler(self.log)
             if target.getEffectiveLevel() > logging.INFO:
                 target.setLevel(logging.INFO)
-        logging.getLogger(SOLVER_LOGGER).propagate = False
 
     def _release_logs(self) -> None:
         for name in CAPTURED_LOGGERS:

@@ -5,12 +5,16 @@
 Each variant builds the model from the same inputs and loads it into a HiGHS instance;
 process CPU time (robust to a busy machine), medians over rounds that alternate the variants:
 
-* appsi                 what optimizer/solve.py:ModelSolver does (appsi Highs().set_instance)
+* appsi                 Pyomo's persistent interface (appsi Highs().set_instance), what
+                        ModelSolver used before optimizer/handoff.py
 * appsi, gc off         the same with Python's cyclic garbage collector off meanwhile
 * only_child_vars       appsi Highs(only_child_vars=True): all columns in one call
 * only_child_vars, gc off
-* standard form, gc off pyomo's LinearStandardFormCompiler + one highspy passModel (a
-                        prototype: no persistent updates, no objective switching)
+* standard form, gc off pyomo's LinearStandardFormCompiler + one highspy passModel (no
+                        persistent updates, no objective switching)
+* HighsLink, gc off     what optimizer/solve.py:ModelSolver does (optimizer/handoff.py:
+                        rows compiled by Pyomo's linear visitor, one passModel, the exposure
+                        objective set; re-solves update only parametric rows)
 """
 
 from __future__ import annotations
@@ -68,12 +72,26 @@ def standard_form(model: Any) -> Any:
     return highs
 
 
+def highs_link(model: Any) -> Any:
+    """Load the model the way ModelSolver does."""
+    import highspy
+
+    from optimizer.handoff import HighsLink
+
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    link = HighsLink(model, highs)
+    link.use_objective(model.obj_exposure)
+    return highs
+
+
 VARIANTS: list[tuple[str, bool, Callable[[Any], Any]]] = [
     ("appsi", False, appsi),
     ("appsi, gc off", True, appsi),
     ("only_child_vars", False, lambda m: appsi(m, only_child_vars=True)),
     ("only_child_vars, gc off", True, lambda m: appsi(m, only_child_vars=True)),
     ("standard form, gc off", True, standard_form),
+    ("HighsLink, gc off", True, highs_link),
 ]
 
 

@@ -38,27 +38,18 @@ DEFAULT_SCENARIO = ROOT / "datasets" / "rare_earths" / "scenarios" / "default.ya
 def instrument_details(probe: Probe) -> dict[str, float]:
     """Also time each model-building function, the solver calls and the result tables.
 
-    Returns the timers as they stood when ModelSolver.solve started (set_instance calls
-    some of the same interface methods, which must not be counted under solve).
+    Returns the timers as they stood when ModelSolver.solve started (loading calls some of
+    the same link methods, which must not be counted under solve).
     """
-    from pyomo.contrib.appsi.solvers.highs import Highs
-
     import optimizer.results as rx
+    from optimizer.handoff import HighsLink
     from optimizer.solve import ModelSolver
 
     instrument_build(probe)
     at_solve: dict[str, float] = {}
     probe.wrap(ModelSolver, "solve", "solve (outer)", on_enter=lambda: at_solve.update(probe.seconds))
-    for name in (
-        "set_instance",
-        "get_duals",
-        "load_vars",
-        "set_objective",
-        "add_constraints",
-        "remove_constraints",
-        "update_params",
-    ):
-        probe.wrap(Highs, name, f"appsi: {name}")
+    for name in ("_load", "duals", "load_values", "use_objective", "add_row", "remove_row", "update_params"):
+        probe.wrap(HighsLink, name, f"link: {name}")
     for name, function in vars(rx).items():
         if inspect.isfunction(function) and function.__module__ == rx.__name__:
             probe.wrap(rx, name, f"extract: {name}")
@@ -91,7 +82,7 @@ def breakdown(total: float, probe: Probe, at_solve: dict[str, float]) -> str:
     for label, seconds in s.items():
         if label.startswith("build: "):
             row(f"&nbsp;&nbsp;{label[7:]}", seconds)
-    row("**hand-off** (ModelSolver: appsi set_instance)", s["handoff"])
+    row("**hand-off** (ModelSolver: HighsLink compiles rows, one passModel)", s["handoff"])
     row("**solve** (ModelSolver.solve)", s["solve"])
     for i, run in enumerate(probe.runs):
         label = run.get("phase") or f"run {i + 1}"
@@ -100,7 +91,7 @@ def breakdown(total: float, probe: Probe, at_solve: dict[str, float]) -> str:
             run["seconds"],
         )
     for label, seconds in s.items():
-        if label.startswith("appsi: ") and label != "appsi: set_instance":
+        if label.startswith("link: ") and label != "link: _load":
             row(f"&nbsp;&nbsp;{label}", seconds - at_solve.get(label, 0.0))
     row("**extract**", s["extract"])
     for label, seconds in sorted(s.items(), key=lambda item: -item[1]):

@@ -96,7 +96,7 @@ class Probe:
         def timed(solver: Any, *args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
             value = original(solver, *args, **kwargs)
-            info = solver.opt._solver_model.getInfo()
+            info = solver.highs.getInfo()
             probe.runs.append(
                 {
                     "phase": kwargs.get("phase", ""),
@@ -171,7 +171,7 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
     end_to_end, cpu = time.perf_counter() - begin, time.process_time() - cpu
     peak = peak_rss_mb()
     summary = result.summary
-    highs = probe.solver.opt._solver_model
+    highs = probe.solver.highs
     s = probe.seconds
     phases = [run["seconds"] for run in probe.runs]
     out: dict[str, Any] = {
@@ -198,7 +198,7 @@ def pipeline(args: argparse.Namespace) -> dict[str, Any]:
         "cost_usd": summary.objective.get("cost_usd"),
         "peak_rss_mb": peak,
         "baseline_rss_mb": baseline,
-        "highs_options": dict(probe.solver.opt.highs_options),
+        "highs_options": dict(probe.solver.highs_options),
         "time_limit_s": scenario.options.time_limit_s,
         "exposure_tolerance": scenario.objective.exposure_tolerance,
     }
@@ -222,7 +222,7 @@ def export_for_highs(highs: Any, probe: Probe, scenario: Any, directory: Path) -
 
     directory.mkdir(parents=True, exist_ok=True)
     fresh = prepare(scenario)
-    fresh_highs = fresh.solver.opt._solver_model
+    fresh_highs = fresh.solver.highs
     size = model_size(fresh_highs)
     mps = directory / "phase1.mps"
     fresh.solver.write(mps)
@@ -444,7 +444,7 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
         "families_cpu_s": {k[7:]: v for k, v in probe.cpu.items() if k.startswith("build: ")},
         "variables": variables,
         "constraints": constraints,
-        **model_size(prepared.solver.opt._solver_model),
+        **model_size(prepared.solver.highs),
         "peak_rss_mb": peak_rss_mb(),
     }
 

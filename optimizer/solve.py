@@ -1,4 +1,4 @@
-"""Solve a built model with HiGHS through Pyomo's persistent interface.
+"""Solve a built model with HiGHS, loaded once through `optimizer.handoff`.
 
 Lexicographic mode is two solves of one HiGHS model: minimise exposure, then cap exposure
 at its optimum and minimise cost; only the objective and one row change in HiGHS. The
@@ -17,9 +17,8 @@ from typing import Any
 
 import highspy
 import pyomo.environ as pyo
-from pyomo.contrib.appsi.base import TerminationCondition
-from pyomo.contrib.appsi.solvers.highs import Highs
 
+from optimizer.handoff import HighsLink
 from optimizer.model.objective import USD_PER_MUSD
 from optimizer.schemas import SolveOptions, Status
 
@@ -28,12 +27,12 @@ logger = logging.getLogger(__name__)
 SLACK_TOLERANCE = 1e-6  # objective units; a slack below this is numerical noise
 ABSOLUTE_EXPOSURE_TOLERANCE = 1e-9
 
-_TERMINATION: dict[TerminationCondition, Status] = {
-    TerminationCondition.optimal: "optimal",
-    TerminationCondition.infeasible: "infeasible",
-    TerminationCondition.unbounded: "unbounded",
-    TerminationCondition.infeasibleOrUnbounded: "infeasible",
-    TerminationCondition.maxTimeLimit: "time_limit",
+_MODEL_STATUS: dict[highspy.HighsModelStatus, Status] = {
+    highspy.HighsModelStatus.kOptimal: "optimal",
+    highspy.HighsModelStatus.kInfeasible: "infeasible",
+    highspy.HighsModelStatus.kUnbounded: "unbounded",
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
+    highspy.HighsModelStatus.kTimeLimit: "time_limit",
 }
 
 # Chosen on measurements (docs/performance.md); users override through solver_options.
@@ -83,58 +82,67 @@ def _reset_scheduler() -> None:
     highspy.Highs.resetGlobalScheduler(True)
 
 
+_banner_shown = False
+
+
+def new_highs() -> highspy.Highs:
+    """A new HiGHS instance, without the banner the first one in a process prints.
+
+    The banner goes to file descriptor 1: it would corrupt `coalition solve --json`.
+    """
+    global _banner_shown
+    if _banner_shown:
+        return highspy.Highs()
+    from pyomo.common.tee import capture_output
+
+    with capture_output(capture_fd=True):
+        highs = highspy.Highs()
+    _banner_shown = True
+    return highs
+
+
 class ModelSolver:
     """A model loaded once into HiGHS, solved and re-solved (sweeps change params in place)."""
 
     def __init__(self, model: pyo.ConcreteModel, options: SolveOptions) -> None:
         self.model = model
         self.options = options
-        # only_child_vars: add the model's columns in one call instead of row by row.
-        self.opt = Highs(only_child_vars=True)
-        self.opt.config.load_solution = False
-        self.opt.config.stream_solver = False
         _reset_scheduler()
-        self.opt.highs_options = {
+        self.highs = new_highs()
+        self.highs_options: dict[str, Any] = {
             **DEFAULT_HIGHS_OPTIONS,
             "threads": options.threads,
             "output_flag": False,
             **options.solver_options,
         }
-        self.opt.set_instance(model)
-        # We tell the interface what changed ourselves: its automatic scan of the whole
-        # model on every solve costs seconds on large models.
-        update = self.opt.update_config
-        for flag in (
-            "check_for_new_or_removed_constraints",
-            "check_for_new_or_removed_vars",
-            "check_for_new_or_removed_params",
-            "check_for_new_objective",
-            "update_constraints",
-            "update_vars",
-            "update_params",
-            "update_named_expressions",
-            "update_objective",
-        ):
-            setattr(update, flag, False)
+        self._apply_options()
+        self.link = HighsLink(model, self.highs)
         self.active_objective = model.obj_exposure
+        self.link.use_objective(self.active_objective)
         self.limit_active = False
         # The last optimal basis of each phase. Phases alternate (exposure, cost, exposure
         # ...), so on a re-solve each phase restarts from its own previous optimum, which a
         # small parameter change leaves nearly optimal, not from the other phase's basis.
         self._basis: dict[str, Any] = {}
 
+    def _apply_options(self) -> None:
+        for name, value in self.highs_options.items():
+            status = self.highs.setOptionValue(name, value)
+            if status != highspy.HighsStatus.kOk:
+                raise SolverFailureError(f"HiGHS rejected option {name}={value!r}")
+
     def _start_from(self, phase: str) -> None:
-        highs = self.opt._solver_model
+        highs = self.highs
         basis = self._basis.get(phase)
         chosen = "solver" in self.options.solver_options
         if basis is not None:
             highs.setBasis(basis)
             if not chosen:
-                self.opt.highs_options["solver"] = WARM_SOLVER
+                self.highs_options["solver"] = WARM_SOLVER
             return
-        if phase != "cost":
+        if phase not in ("cost", "capped"):
             if not chosen:
-                self.opt.highs_options["solver"] = COLD_SOLVER
+                self.highs_options["solver"] = COLD_SOLVER
             return
         if self.options.cost_phase_start == "cold":
             # A new objective leaves the exposure basis far from optimal: HiGHS measured
@@ -143,66 +151,69 @@ class ModelSolver:
         if not chosen:
             # From scratch, dual simplex beat IPM on the cost phase (0.5 s vs 0.9 s on the
             # default scenario); warm, only simplex can use the exposure phase's basis.
-            self.opt.highs_options["solver"] = WARM_SOLVER
+            self.highs_options["solver"] = WARM_SOLVER
 
     def _run(self, time_limit: float | None, phase: str = "exposure") -> tuple[Status, bool]:
         self._start_from(phase)
-        self.opt.config.time_limit = time_limit
+        self.highs_options["time_limit"] = highspy.kHighsInf if time_limit is None else float(time_limit)
         try:
-            results = self.opt.solve(self.model)
-        except Exception as exc:  # HiGHS or the interface failed: report, never crash
+            self._apply_options()
+            self.highs.run()
+        except SolverFailureError:
+            raise
+        except Exception as exc:  # HiGHS failed: report, never crash
             logger.exception("HiGHS failed")
             raise SolverFailureError(str(exc)) from exc
-        status = _TERMINATION.get(results.termination_condition, "error")
-        info = self.opt._solver_model.getInfo()
+        status = _MODEL_STATUS.get(self.highs.getModelStatus(), "error")
+        info = self.highs.getInfo()
         # An LP stopped early usually sits at a primal-infeasible basis: only a point HiGHS
         # reports as feasible is a usable allocation.
         feasible = status == "optimal" or (status == "time_limit" and info.primal_solution_status == 2)
         if status == "optimal":
-            self._basis[phase] = self.opt._solver_model.getBasis()
+            self._basis[phase] = self.highs.getBasis()
         return status, feasible
 
     def _use_objective(self, objective: pyo.Objective) -> None:
         if objective is not self.active_objective:
             self.active_objective.deactivate()
             objective.activate()
-            self.opt.set_objective(objective)
+            self.link.use_objective(objective)
             self.active_objective = objective
 
     def _exposure_limit(self, on: bool) -> None:
         if on and not self.limit_active:
             self.model.exposure_limit.activate()
-            self.opt.add_constraints([self.model.exposure_limit])
+            self.link.add_row(self.model.exposure_limit)
         elif not on and self.limit_active:
-            self.opt.remove_constraints([self.model.exposure_limit])
+            self.link.remove_row(self.model.exposure_limit)
             self.model.exposure_limit.deactivate()
         self.limit_active = on
 
     def nonzeros(self) -> int:
         """Non-zeros of the constraint matrix HiGHS holds."""
-        return int(self.opt._solver_model.getNumNz())
+        return int(self.highs.getNumNz())
 
     def write(self, path: str | Path) -> None:
         """Write the model as HiGHS holds it (.mps or .lp by extension)."""
-        self.opt._solver_model.writeModel(str(path))
+        self.highs.writeModel(str(path))
 
     def update_variables(self, variables: list[Any]) -> None:
         """Push changed bounds or fixings of these variables to HiGHS."""
-        self.opt.update_variables(variables)
+        self.link.update_variables(variables)
 
     def params_changed(self) -> None:
         """Push new values of mutable parameters to HiGHS (the basis is kept: warm start)."""
-        self.opt.update_params()
+        self.link.update_params()
 
     def _penalty(self) -> float:
         """Slack penalty of the current HiGHS solution, loading only the few slack variables."""
         model = self.model
         slacks = [*self._slack_vars(), *model.target_slack.values()]
-        self.opt.load_vars(vars_to_load=slacks)
+        self.link.load_values(slacks)
         return float(pyo.value(model.slack_penalty))
 
     def _objective_value(self) -> float:
-        return float(self.opt._solver_model.getInfo().objective_function_value)
+        return float(self.highs.getInfo().objective_function_value)
 
     def solve(self, mode: str, exposure_tolerance: float) -> SolveOutcome:
         """Run the lexicographic (two solves), weighted or exposure-only (one solve) procedure."""
@@ -219,7 +230,7 @@ class ModelSolver:
                 outcome.solves += 2
                 status, feasible = self._run(limit, phase=mode)  # back to the within-budget relaxation
             if status == "optimal" and self.options.duals:
-                outcome.duals = self.opt.get_duals()
+                outcome.duals = self.link.duals()
             if mode == "lexicographic" and status == "optimal":
                 penalty = self._penalty()
                 if penalty <= SLACK_TOLERANCE:
@@ -227,7 +238,6 @@ class ModelSolver:
                     exposure = self._objective_value() - penalty
                     self.model.exposure_cap.set_value(exposure * (1 + exposure_tolerance) + ABSOLUTE_EXPOSURE_TOLERANCE)
                     self._exposure_limit(True)
-                    self.opt.update_params()
                     self._use_objective(self.model.obj_cost)
                     remaining = None if limit is None else max(limit - (time.perf_counter() - start), 0.01)
                     status2, feasible2 = self._run(remaining, phase="cost")
@@ -249,6 +259,29 @@ class ModelSolver:
             outcome.seconds = time.perf_counter() - start
             return outcome
 
+    def solve_capped(self, cap: float) -> SolveOutcome:
+        r"""Minimise cost with exposure capped from outside (one solve; the cost game's step).
+
+        .. math:: \min K/10^6 + \Sigma \quad\text{s.t.}\quad E \le \bar E
+
+        Re-solves (another cap, other variables fixed) start from this phase's last basis.
+        """
+        start = time.perf_counter()
+        outcome = SolveOutcome(status="error", solves=1)
+        try:
+            self.model.exposure_cap.set_value(cap)
+            self._exposure_limit(False)  # re-added below: the row reads the new cap
+            self._exposure_limit(True)
+            self._use_objective(self.model.obj_cost)
+            status, feasible = self._run(self.options.time_limit_s, phase="capped")
+        except SolverFailureError as exc:
+            outcome.message = f"solver failure: {exc}"
+            outcome.seconds = time.perf_counter() - start
+            return outcome
+        if status == "infeasible":
+            outcome.message = f"no plan keeps exposure at or below {cap:.6g} share-years"
+        return self._finish(outcome, status, feasible, start=start)
+
     def _slack_vars(self) -> list[Any]:
         model = self.model
         return [model.budget_slack, *model.member_budget_slack.values()]
@@ -258,12 +291,12 @@ class ModelSolver:
         slacks = self._slack_vars()
         for var in slacks:
             var.setub(None)
-        self.opt.update_variables(slacks)
+        self.link.update_variables(slacks)
         remaining = None if limit is None else max(limit - (time.perf_counter() - start), 0.01)
         _status, feasible = self._run(remaining, phase="diagnosis")
         diagnosis: dict[str, Any] = {}
         if feasible:
-            self.opt.load_vars()
+            self.link.load_values()
             model = self.model
             diagnosis = {
                 "budget_needed_usd": pyo.value(model.budget_slack),
@@ -272,7 +305,7 @@ class ModelSolver:
             }
         for var in slacks:
             var.setub(0.0)
-        self.opt.update_variables(slacks)
+        self.link.update_variables(slacks)
         return diagnosis
 
     def _finish(
@@ -280,7 +313,7 @@ class ModelSolver:
     ) -> SolveOutcome:
         outcome.status = status
         if feasible:
-            self.opt.load_vars()
+            self.link.load_values()
             outcome.has_solution = True
             outcome.exposure = pyo.value(self.model.exposure)
             outcome.cost_usd = cost if cost is not None else pyo.value(self.model.cost)

@@ -23,7 +23,9 @@ Where only the capital budget changes between solves (the frontier), an item car
 list of ``budgets``: the worker builds the model once and re-solves it warm for each
 budget through the mutable parameter ``model.budget_usd``. Where only whose assets count
 changes (the value game), an item carries ``without``: lists of countries whose asset
-variables are fixed at zero for one re-solve each.
+variables are fixed at zero for one re-solve each. An item with ``exposure_cap`` minimises
+cost with exposure at most the cap instead of following the scenario's objective (the value
+analysis's cost game; `optimizer.analysis.capped`).
 """
 
 from __future__ import annotations
@@ -107,6 +109,14 @@ class SweepItem(BaseModel):
         description=(
             "Re-solve the one built model once per entry with the assets of the listed countries"
             " switched off (their production, builds, stock movements and financing fixed at 0)."
+        ),
+    )
+    exposure_cap: float | None = Field(
+        None,
+        ge=0.0,
+        description=(
+            "Instead of the scenario's objective, minimise cost with exposure at most this many"
+            " share-years, one solve each (the member-value cost game)."
         ),
     )
     allow_paths: bool = Field(True, description="Whether the scenario may name a dataset directory.")
@@ -228,20 +238,32 @@ def asset_variables(model: Any, countries: set[str]) -> list[Any]:
     return found
 
 
-def solve_without(prepared: Any, countries: list[str]) -> Any:
-    """Solve the built model with the countries' assets switched off, then switch them back on."""
-    from optimizer.run import solve_prepared
+def solve_once(prepared: Any, exposure_cap: float | None = None) -> Any:
+    """Solve the built model as its scenario says, or at minimum cost under `exposure_cap`."""
+    if exposure_cap is None:
+        from optimizer.run import solve_prepared
 
+        return solve_prepared(prepared)
+    from optimizer.analysis.capped import solve_at_exposure_cap
+
+    return solve_at_exposure_cap(prepared, exposure_cap)
+
+
+def solve_without(prepared: Any, countries: list[str], exposure_cap: float | None = None) -> Any:
+    """Solve the built model with the countries' assets switched off, then switch them back on.
+
+    With `exposure_cap`, the solve minimises cost with exposure at most the cap (`solve_once`).
+    """
     variables = asset_variables(prepared.model, set(countries))
     for var in variables:
         var.fix(0.0)
-    prepared.solver.opt.update_variables(variables)
+    prepared.solver.update_variables(variables)
     try:
-        return solve_prepared(prepared)
+        return solve_once(prepared, exposure_cap)
     finally:
         for var in variables:
             var.unfix()
-        prepared.solver.opt.update_variables(variables)
+        prepared.solver.update_variables(variables)
 
 
 def sweep_options(scenario: dict[str, Any]) -> dict[str, Any]:
@@ -258,19 +280,20 @@ def solve_item(item: dict[str, Any]) -> dict[str, Any]:
     Never raises for a bad scenario or a solver failure: they become the item's status.
     """
     from optimizer.errors import CoalitionError
-    from optimizer.run import prepare, set_budget, solve_prepared
+    from optimizer.run import prepare, set_budget
     from optimizer.schemas import Scenario
 
     key = str(item.get("key", "?"))
     try:
         work = SweepItem.model_validate(item)
         scenario = Scenario.from_data(sweep_options(work.scenario))
+        cap = work.exposure_cap
         if work.without is not None:
             prepared = prepare(scenario, allow_paths=work.allow_paths)
-            points = [digest(solve_without(prepared, countries)) for countries in work.without]
+            points = [digest(solve_without(prepared, countries, cap)) for countries in work.without]
             return _multi(key, points)
         if work.budgets is None:
-            result = solve_prepared(prepare(scenario, allow_paths=work.allow_paths))
+            result = solve_once(prepare(scenario, allow_paths=work.allow_paths), cap)
             d = digest(result, scenario.budget_usd)
             status, message = status_of(d)
             return ItemResult(key=key, status=status, message=message, digest=d).model_dump(mode="json")
@@ -281,7 +304,7 @@ def solve_item(item: dict[str, Any]) -> dict[str, Any]:
         points = []
         for budget in work.budgets:
             set_budget(prepared, float(budget))
-            points.append(digest(solve_prepared(prepared), float(budget)))
+            points.append(digest(solve_once(prepared, cap), float(budget)))
         return _multi(key, points)
     except CoalitionError as exc:
         return ItemResult(key=key, status="error", message=str(exc)).model_dump(mode="json")

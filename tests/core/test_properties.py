@@ -239,8 +239,7 @@ def test_infeasible_exactly_when_the_hard_model_is_infeasible(
         slacks = list(prepared.model.target_slack.values())
         for var in slacks:
             var.setub(0.0)
-        prepared.solver.opt.update_variables(slacks)
-        prepared.solver.opt.config.load_solution = False
+        prepared.solver.update_variables(slacks)
         status, _ = prepared.solver._run(None)
         hard_feasible = status == "optimal"
         assert (result.status == "infeasible") == (not hard_feasible), (result.status, status)
