@@ -187,11 +187,7 @@ class HighsLink:
             added = {id(con) for con in self._added}
             rows = [con for con in self.constraints if id(con) not in added and _has_params(con.expr)]
             variables = [var for var in self.columns if _has_params(var.lower) or _has_params(var.upper)]
-            objectives = {
-                id(obj)
-                for obj in self.model.component_data_objects(pyo.Objective)
-                if _has_params(obj.expr)
-            }
+            objectives = {id(obj) for obj in self.model.component_data_objects(pyo.Objective) if _has_params(obj.expr)}
             self._parametric = (rows, variables, objectives)
         return self._parametric
 
