@@ -151,36 +151,51 @@ def worker(
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="Who or what the key is for.")],
-    scope: Annotated[list[str], typer.Option("--scope", help="read and/or submit (repeat the option).")],
+    scope: Annotated[
+        list[str],
+        typer.Option(
+            "--scope",
+            help=(
+                "read, submit and/or admin (repeat the option). A key sees only its own jobs;"
+                " admin widens read/submit to every owner's jobs (it needs read or submit with it)."
+            ),
+        ),
+    ],
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create an API key and print it once (only its SHA-256 is stored)."""
-    from api.security import SCOPES, create_api_key
+    from api.security import create_api_key, owner_label, scope_problem
     from api.storage.db import transaction
 
-    unknown = sorted(set(scope) - set(SCOPES))
-    if unknown:
-        typer.echo(f"error: --scope must be among {list(SCOPES)}; got {unknown}", err=True)
+    problem = scope_problem(scope)
+    if problem is not None:
+        typer.echo(f"error: --scope: {problem}", err=True)
         raise typer.Exit(2)
     with transaction(_migrated_sessions(database_url)) as session:
         key_id, key = create_api_key(session, name, scope)
-    typer.echo(f"key id {key_id} ({name}; scopes: {' '.join(sorted(set(scope)))})", err=True)
+    typer.echo(
+        f"key id {key_id} ({name}; scopes: {' '.join(sorted(set(scope)))}; its jobs' owner: {owner_label(key_id)})",
+        err=True,
+    )
     typer.echo("store this key now; it is not shown again:", err=True)
     typer.echo(key)
 
 
 @keys_app.command("list")
 def keys_list(database_url: DatabaseUrl = None) -> None:
-    """List API keys (id, name, prefix, scopes, created, revoked); never the keys."""
+    """List API keys (id, name, prefix, scopes, created, revoked, owner label of their jobs); never the keys."""
+    from api.security import owner_label
     from api.storage import repository
 
     with _migrated_sessions(database_url)() as session:
         rows = repository.list_api_keys(session)
-    typer.echo("id\tname\tprefix\tscopes\tcreated\trevoked")
+    typer.echo("id\tname\tprefix\tscopes\tcreated\trevoked\towner")
     for row in rows:
         revoked = row.revoked_at.isoformat(timespec="seconds") if row.revoked_at else "-"
         created = row.created_at.isoformat(timespec="seconds")
-        typer.echo(f"{row.id}\t{row.name}\tck_{row.prefix}_...\t{row.scopes}\t{created}\t{revoked}")
+        typer.echo(
+            f"{row.id}\t{row.name}\tck_{row.prefix}_...\t{row.scopes}\t{created}\t{revoked}\t{owner_label(row.id)}"
+        )
 
 
 @keys_app.command("revoke")

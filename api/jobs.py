@@ -71,17 +71,26 @@ def submit(
         return job, True
 
 
-def load_job(sessions: sessionmaker[Session], job_id: str) -> Job:
-    """A job by id, or 404."""
+def load_job(sessions: sessionmaker[Session], job_id: str, caller: Principal | None = None) -> Job:
+    """A job by id, or 404; with `caller`, only a job that caller may see (see `visible_job`)."""
     with sessions() as session:
-        job = repository.get_job(session, job_id)
+        job = visible_job(session, job_id, caller)
     if job is None:
         raise not_found(job_id)
     return job
 
 
+def visible_job(session: Session, job_id: str, caller: Principal | None) -> Job | None:
+    """A job `caller` may see: its own, or any for an admin (None: internal use, any job).
+
+    Another owner's job is None, exactly like a missing one, so that a 404 reveals nothing.
+    """
+    owner = caller.job_owner_filter if caller is not None else None
+    return repository.get_job(session, job_id, owner=owner)
+
+
 def not_found(job_id: str) -> ApiError:
-    """The 404 for an unknown job id."""
+    """The 404 for an unknown job id (and for another API key's job: same body, nothing revealed)."""
     return ApiError(404, "job_not_found", f"no job with id '{job_id}'", field="job_id")
 
 
@@ -92,6 +101,7 @@ def job_public(job: Job) -> JobPublic:
         id=job.id,
         kind=job.kind,  # type: ignore[arg-type]
         state=job.state,  # type: ignore[arg-type]
+        owner=job.owner,
         progress=JobProgress(done=job.progress_done, total=job.progress_total),
         attempts=job.attempts,
         max_attempts=job.max_attempts,

@@ -30,7 +30,9 @@ LP (Pyomo + HiGHS) as a service.
 * Solver status (`optimal`, `infeasible`, `unbounded`, `time_limit`, `error`) is in the
   result body; HTTP errors are for bad requests and faults, always as
   `{"error": {"code", "message", "field", "request_id"}}`.
-* Send `X-API-Key` when the server listens beyond loopback (scopes `read`, `submit`).
+* Send `X-API-Key` when the server listens beyond loopback (scopes `read`, `submit`,
+  `admin`). A key sees and manages only the jobs it submitted (another key's job is a 404);
+  `admin` widens that to every owner's jobs (`GET /v1/jobs?owner=key:<id>`).
 """
 
 

@@ -76,7 +76,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         400: "Malformed JSON or invalid UTF-8.",
         401: "Missing or unknown API key.",
         403: "The API key lacks the scope this route needs.",
-        404: "No such job or dataset.",
+        404: "No such job (another API key's job counts as none) or dataset.",
         409: "Conflict: idempotency key reused with another body, or the job is not in a state for this.",
         413: "Request body over the size limit.",
         415: "Body is not application/json.",
@@ -150,6 +150,12 @@ class JobPublic(BaseModel):
     id: str
     kind: JobKind
     state: JobState
+    owner: str = Field(
+        description=(
+            "Who submitted the job: `key:<id>` (the API key's id, see `coalition keys list`) or"
+            " `anonymous` (no key). A key sees only its own jobs; an `admin` key sees all."
+        )
+    )
     progress: JobProgress
     attempts: int = Field(description="Attempts started (a lost worker's job is retried).")
     max_attempts: int

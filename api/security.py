@@ -2,12 +2,20 @@
 
 A key reads `ck_<prefix>_<secret>`. The prefix (8 characters, not secret) finds the stored
 row; the SHA-256 of the whole key is compared with `hmac.compare_digest`.
+
+Scopes: `read` (GET routes), `submit` (solving, submitting, cancelling, deleting) and
+`admin`. Jobs belong to the key that submitted them: a key reads and manages only its own
+jobs (another key's job is a 404, as if it did not exist), unless it has `admin`, which
+widens `read` and `submit` to every owner's jobs (it grants neither by itself, so a key
+needs `admin` with `read` and/or `submit`). Without keys (loopback, auth off) the caller
+is the anonymous principal, which holds every scope and so sees every job, as before.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -15,8 +23,11 @@ from sqlalchemy.orm import Session
 
 from api.storage import repository
 
-SCOPES = ("read", "submit")
+READ, SUBMIT, ADMIN = "read", "submit", "admin"
+SCOPES = (READ, SUBMIT, ADMIN)
 KEY_PREFIX = "ck_"
+ANONYMOUS_OWNER = "anonymous"
+OWNER_PATTERN = re.compile(r"^(?:key:[0-9]{1,18}|anonymous)$")
 
 
 @dataclass(frozen=True)
@@ -29,8 +40,26 @@ class Principal:
 
     @property
     def owner(self) -> str:
-        """The owner label stored on jobs (scopes idempotency keys)."""
-        return f"key:{self.key_id}" if self.key_id is not None else "anonymous"
+        """The owner label stored on the jobs this caller submits (`key:<id>` or `anonymous`).
+
+        Idempotency keys are scoped to it, and so is what a non-admin caller sees.
+        """
+        return owner_label(self.key_id)
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether this caller sees and manages every owner's jobs."""
+        return ADMIN in self.scopes
+
+    @property
+    def job_owner_filter(self) -> str | None:
+        """The owner whose jobs this caller may see and manage; None for all (admin)."""
+        return None if self.is_admin else self.owner
+
+
+def owner_label(key_id: int | None) -> str:
+    """The owner label of jobs submitted with key `key_id` (None: without a key)."""
+    return f"key:{key_id}" if key_id is not None else ANONYMOUS_OWNER
 
 
 ANONYMOUS = Principal(key_id=None, name="anonymous", scopes=frozenset(SCOPES))
@@ -57,11 +86,24 @@ def key_prefix(key: str) -> str | None:
     return prefix
 
 
-def create_api_key(session: Session, name: str, scopes: list[str]) -> tuple[int, str]:
-    """Store a new key (hashed) and return its id and the key, to be shown once."""
+def scope_problem(scopes: list[str]) -> str | None:
+    """Why a key cannot have these scopes (unknown, none, admin alone), or None when fine."""
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
-        raise ValueError(f"scopes must be among {list(SCOPES)}, got {scopes}")
+        return f"scopes must be among {list(SCOPES)}, got {sorted(set(scopes)) or 'none'}"
+    if ADMIN in scopes and not {READ, SUBMIT} & set(scopes):
+        return (
+            "the admin scope widens read and submit to every owner's jobs but grants neither:"
+            " add read and/or submit"
+        )
+    return None
+
+
+def create_api_key(session: Session, name: str, scopes: list[str]) -> tuple[int, str]:
+    """Store a new key (hashed) and return its id and the key, to be shown once."""
+    problem = scope_problem(scopes)
+    if problem is not None:
+        raise ValueError(problem)
     key, prefix = new_key()
     row = repository.add_api_key(session, name, prefix, hash_key(key), scopes)
     return row.id, key

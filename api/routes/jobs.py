@@ -9,8 +9,8 @@ from api import runner
 from api.bodies import JSONBodyRoute
 from api.config import Settings
 from api.deps import IdempotencyKey, ReadCaller, SessionsDep, SettingsDep, SubmitCaller
-from api.errors import ApiError, coalition_error
-from api.jobs import job_headers, job_public, load_job, not_found, request_hash, submit
+from api.errors import ApiError, coalition_error, invalid
+from api.jobs import job_headers, job_public, load_job, not_found, request_hash, submit, visible_job
 from api.schemas import (
     ErrorResponse,
     JobCreate,
@@ -22,6 +22,7 @@ from api.schemas import (
     JobState,
     error_responses,
 )
+from api.security import ADMIN, OWNER_PATTERN, Principal
 from api.storage import repository
 from api.storage.db import transaction
 from api.storage.models import finite_json
@@ -81,6 +82,27 @@ def create_job(
     return job_public(job)
 
 
+def owner_filter(caller: Principal, owner: str | None) -> str | None:
+    """The owner a listing is restricted to: the caller's own jobs, or (admin) all or `owner`'s.
+
+    A non-admin key passing `owner` gets a 403 naming the field (even its own label: the
+    filter is an admin tool); an admin's malformed label is a 422.
+    """
+    if owner is None:
+        return caller.job_owner_filter
+    if not caller.is_admin:
+        raise ApiError(
+            403,
+            "forbidden",
+            "the 'owner' filter needs the 'admin' scope; without it a key lists only its own jobs",
+            field="owner",
+            extra={"required_scope": ADMIN},
+        )
+    if not OWNER_PATTERN.fullmatch(owner):
+        raise invalid([("owner", "must be 'key:<id>' (an API key's id, see `coalition keys list`) or 'anonymous'")])
+    return owner
+
+
 @router.get("", response_model=JobPage, responses=error_responses(401, 403, 422, 503))
 def list_jobs(
     caller: ReadCaller,
@@ -89,10 +111,21 @@ def list_jobs(
     kind: JobKind | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    owner: Annotated[
+        str | None,
+        Query(
+            description=(
+                "Admin keys only (403 otherwise): jobs of one owner, `key:<id>` or `anonymous`."
+                " Without it a key lists its own jobs, an admin key everyone's."
+            ),
+            examples=["key:3"],
+        ),
+    ] = None,
 ) -> JobPage:
-    """Jobs, newest first, filtered by state and kind."""
+    """The caller's jobs (an admin's: everyone's, or one owner's), newest first, by state and kind."""
+    only = owner_filter(caller, owner)
     with sessions() as session:
-        rows, total = repository.list_jobs(session, state, kind, limit, offset)
+        rows, total = repository.list_jobs(session, state, kind, limit, offset, owner=only)
     after = offset + len(rows)
     return JobPage(
         items=[job_public(job) for job in rows],
@@ -105,8 +138,8 @@ def list_jobs(
 
 @router.get("/{job_id}", response_model=JobPublic, responses=error_responses(401, 403, 404, 503))
 def get_job(job_id: JobId, caller: ReadCaller, sessions: SessionsDep, response: Response) -> JobPublic:
-    """A job's state, progress, timestamps, attempts and error."""
-    job = load_job(sessions, job_id)
+    """A job's state, progress, timestamps, attempts and error (404 for another key's job)."""
+    job = load_job(sessions, job_id, caller)
     response.headers.update(job_headers(job))
     return job_public(job)
 
@@ -120,7 +153,7 @@ def get_job(job_id: JobId, caller: ReadCaller, sessions: SessionsDep, response: 
 def get_result(job_id: JobId, caller: ReadCaller, sessions: SessionsDep) -> JSONResponse:
     """The answer of a succeeded job, with the input, its hash, solver and model versions."""
     with sessions() as session:
-        job = repository.get_job(session, job_id)
+        job = visible_job(session, job_id, caller)
         if job is None:
             raise not_found(job_id)
         stored = repository.get_result(session, job_id) if job.state == repository.SUCCEEDED else None
@@ -168,7 +201,7 @@ def get_log(
     """The job's solver and progress log from a byte offset (pages are capped in size)."""
     size_cap = min(limit or settings.log_page_bytes, settings.log_page_bytes)
     with sessions() as session:
-        job = repository.get_job(session, job_id)
+        job = visible_job(session, job_id, caller)
         if job is None:
             raise not_found(job_id)
         data = repository.read_log(session, job_id, offset, size_cap)
@@ -193,6 +226,8 @@ def get_log(
 def cancel_job(job_id: JobId, caller: SubmitCaller, sessions: SessionsDep, response: Response) -> JobPublic:
     """Cancel (idempotent): a queued job at once, a running one at its next checkpoint."""
     with transaction(sessions) as session:
+        if visible_job(session, job_id, caller) is None:
+            raise not_found(job_id)
         job = repository.request_cancel(session, job_id)
         if job is None:
             raise not_found(job_id)
@@ -207,7 +242,7 @@ def cancel_job(job_id: JobId, caller: SubmitCaller, sessions: SessionsDep, respo
 def delete_job(job_id: JobId, caller: SubmitCaller, sessions: SessionsDep) -> Response:
     """Delete a job with its result and log (a running job must be cancelled first)."""
     with transaction(sessions) as session:
-        job = repository.get_job(session, job_id)
+        job = visible_job(session, job_id, caller)
         if job is None:
             raise not_found(job_id)
         if job.state == repository.RUNNING:

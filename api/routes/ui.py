@@ -29,7 +29,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api.deps import ReadCaller, SessionsDep, SettingsDep
 from api.errors import ApiError, coalition_error, invalid
-from api.jobs import not_found
+from api.jobs import not_found, visible_job
 from api.schemas import error_responses
 from api.storage import repository
 from api.storage.models import finite_json
@@ -396,9 +396,9 @@ def figures(
     caller: ReadCaller,
     sessions: SessionsDep,
 ) -> JSONResponse:
-    """A finished comparison's charts as plotly figure JSON, each with the CSV of its numbers."""
+    """A finished comparison's charts as plotly figure JSON, each with the CSV of its numbers (own jobs only)."""
     with sessions() as session:
-        job = repository.get_job(session, job_id)
+        job = visible_job(session, job_id, caller)
         if job is None:
             raise not_found(job_id)
         stored = repository.get_result(session, job_id) if job.state == repository.SUCCEEDED else None

@@ -112,6 +112,7 @@ class Job(Base):
         UniqueConstraint("owner", "idempotency_key", name="uq_jobs_owner_idempotency_key"),
         Index("ix_jobs_claim", "state", "priority", "created_at"),
         Index("ix_jobs_kind_created", "kind", "created_at"),
+        Index("ix_jobs_owner_created", "owner", "created_at"),  # a key's own jobs, newest first
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -123,7 +124,7 @@ class Job(Base):
     input_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     effective_time_limit_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    owner: Mapped[str] = mapped_column(String(64), default="")
+    owner: Mapped[str] = mapped_column(String(64), default="")  # `key:<id>` or `anonymous`: who sees it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

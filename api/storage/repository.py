@@ -97,17 +97,27 @@ def create_job(
     return job
 
 
-def get_job(session: Session, job_id: str) -> Job | None:
-    """A job by id."""
-    return session.get(Job, job_id)
+def get_job(session: Session, job_id: str, owner: str | None = None) -> Job | None:
+    """A job by id; with `owner`, only if that owner submitted it (else None, as if absent)."""
+    job = session.get(Job, job_id)
+    if job is None or (owner is not None and job.owner != owner):
+        return None
+    return job
 
 
 def list_jobs(
-    session: Session, state: str | None, kind: str | None, limit: int, offset: int
+    session: Session,
+    state: str | None,
+    kind: str | None,
+    limit: int,
+    offset: int,
+    owner: str | None = None,
 ) -> tuple[list[Job], int]:
-    """A page of jobs, newest first, and the total matching the filters."""
+    """A page of jobs, newest first, and the total matching the filters (`owner`: one owner's)."""
     query = select(Job)
     count = select(func.count()).select_from(Job)
+    if owner is not None:
+        query, count = query.where(Job.owner == owner), count.where(Job.owner == owner)
     if state is not None:
         query, count = query.where(Job.state == state), count.where(Job.state == state)
     if kind is not None:

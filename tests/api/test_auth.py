@@ -88,5 +88,26 @@ def test_idempotency_keys_belong_to_their_api_key(sqlite_url, datasets_dir):
 
 
 def test_bad_scope_on_the_command_line(sqlite_url):
-    result = runner.invoke(cli, ["keys", "create", "--name", "x", "--scope", "admin", "--database-url", sqlite_url])
-    assert result.exit_code == 2
+    for scopes, says in ((["superuser"], "must be among"), (["read", "root"], "must be among"),
+                         (["admin"], "add read and/or submit")):
+        args = ["keys", "create", "--name", "x", "--database-url", sqlite_url]
+        for scope in scopes:
+            args += ["--scope", scope]
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2, (scopes, result.output)
+        assert says in result.stderr and "Traceback" not in result.output
+    listing = runner.invoke(cli, ["keys", "list", "--database-url", sqlite_url])
+    assert listing.exit_code == 0 and len(listing.stdout.strip().splitlines()) == 1  # the header: no key was made
+
+
+def test_admin_scope_on_the_command_line(sqlite_url):
+    created = runner.invoke(
+        cli, ["keys", "create", "--name", "ops", "--scope", "admin", "--scope", "read", "--database-url", sqlite_url]
+    )
+    assert created.exit_code == 0, created.output
+    assert created.stdout.strip().splitlines()[-1].startswith("ck_")
+    assert "scopes: admin read" in created.stderr and "owner: key:1" in created.stderr
+    listing = runner.invoke(cli, ["keys", "list", "--database-url", sqlite_url])
+    header, row = listing.stdout.strip().splitlines()
+    assert header.split("\t")[-1] == "owner"
+    assert row.split("\t")[1] == "ops" and row.split("\t")[3] == "admin read" and row.split("\t")[-1] == "key:1"

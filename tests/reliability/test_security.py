@@ -1,5 +1,5 @@
-"""Security: keys hashed at rest and managed from the CLI, scopes, secrets kept out of logs,
-dataset names confined to the datasets directory.
+"""Security: keys hashed at rest and managed from the CLI, scopes, jobs owned by their key,
+secrets kept out of logs, dataset names confined to the datasets directory.
 
 Code review note (api/security.py): a key is `ck_<prefix>_<secret>` with 256 random bits;
 only its SHA-256 is stored (a fast hash is enough for a random 256-bit secret: there is
@@ -65,8 +65,10 @@ def every_stored_value(database_url: str) -> str:
 def test_keys_from_the_cli_hashed_at_rest_scoped_and_revocable(sqlite_url, datasets_dir, tmp_path, servers):
     reader = create_key(sqlite_url, "dashboard", "read")
     planner = create_key(sqlite_url, "planner", "read", "submit")
-    bad_scope = keys_cli(sqlite_url, "create", "--name", "x", "--scope", "admin")
+    bad_scope = keys_cli(sqlite_url, "create", "--name", "x", "--scope", "superuser")
     assert bad_scope.returncode == 2 and "Traceback" not in bad_scope.stderr
+    admin_alone = keys_cli(sqlite_url, "create", "--name", "x", "--scope", "admin")  # grants nothing by itself
+    assert admin_alone.returncode == 2 and "read and/or submit" in admin_alone.stderr
 
     listing = keys_cli(sqlite_url, "list")
     assert listing.returncode == 0 and "dashboard" in listing.stdout and "planner" in listing.stdout
@@ -99,6 +101,37 @@ def test_keys_from_the_cli_hashed_at_rest_scoped_and_revocable(sqlite_url, datas
         assert gone.status_code == 401 and gone.json()["error"]["code"] == "unauthorized"
         assert http.get("/v1/jobs", headers={"X-API-Key": planner}).status_code == 200
     assert keys_cli(sqlite_url, "revoke", "999").returncode == 2
+
+
+def test_jobs_belong_to_their_key_on_a_real_server(sqlite_url, datasets_dir, tmp_path, servers):
+    """Keys from the CLI, a real `coalition serve`: a key's job is a 404 to another key; admin sees all."""
+    keys = {name: create_key(sqlite_url, name, "read", "submit") for name in ("agency_a", "agency_b")}
+    admin = create_key(sqlite_url, "ops", "read", "admin")
+    server = Server(sqlite_url, tmp_path / "serve.log", workers=1, COALITION_REQUIRE_API_KEY="true")
+    servers.append(server)
+    server.wait_ready()
+    with httpx.Client(base_url=server.base_url, timeout=60) as http:
+        jobs = {}
+        for name, key in keys.items():
+            sent = http.post("/v1/jobs", json={"kind": "solve", "payload": TINY}, headers={"X-API-Key": key})
+            assert sent.status_code == 202, sent.text
+            jobs[name] = sent.json()
+            with httpx.Client(base_url=server.base_url, headers={"X-API-Key": key}, timeout=60) as own:
+                assert wait_for(own, jobs[name]["id"])["state"] == "succeeded"
+        for name, other in (("agency_a", "agency_b"), ("agency_b", "agency_a")):
+            job_id, stranger = jobs[name]["id"], {"X-API-Key": keys[other]}
+            for path in ("", "/result", "/log"):
+                hidden = http.get(f"/v1/jobs/{job_id}{path}", headers=stranger)
+                assert hidden.status_code == 404 and hidden.json()["error"]["code"] == "job_not_found", hidden.text
+            assert http.post(f"/v1/jobs/{job_id}/cancel", headers=stranger).status_code == 404
+            assert http.delete(f"/v1/jobs/{job_id}", headers=stranger).status_code == 404
+            listed = http.get("/v1/jobs", headers=stranger).json()
+            assert [job["id"] for job in listed["items"]] == [jobs[other]["id"]] and listed["total"] == 1
+            assert http.get("/v1/jobs", params={"owner": jobs[name]["owner"]}, headers=stranger).status_code == 403
+        everyone = http.get("/v1/jobs", headers={"X-API-Key": admin}).json()
+        assert {job["id"] for job in everyone["items"]} == {job["id"] for job in jobs.values()}
+        one = http.get("/v1/jobs", params={"owner": jobs["agency_b"]["owner"]}, headers={"X-API-Key": admin}).json()
+        assert [job["id"] for job in one["items"]] == [jobs["agency_b"]["id"]]
 
 
 def test_every_v1_operation_checks_key_and_scope(sqlite_url, datasets_dir):
