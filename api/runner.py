@@ -325,9 +325,7 @@ def _execute_solve(payload: dict[str, Any], progress: Progress, should_cancel: S
 
 
 def _log_solver_output(prepared: Any) -> None:
-    """Ask HiGHS for its log (Pyomo forwards it to a Python logger the worker records)."""
-    solver = getattr(getattr(prepared, "solver", None), "opt", None)
-    options = getattr(solver, "highs_options", None)
-    if solver is None or not isinstance(options, dict):
-        return
-    solver.highs_options = {**options, "output_flag": True}
+    """Ask HiGHS for its log, into the `optimizer` logger the worker records."""
+    solver = getattr(prepared, "solver", None)
+    if solver is not None:
+        solver.forward_log()

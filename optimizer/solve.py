@@ -125,6 +125,23 @@ class ModelSolver:
         # small parameter change leaves nearly optimal, not from the other phase's basis.
         self._basis: dict[str, Any] = {}
 
+    def forward_log(self, target: logging.Logger | None = None) -> None:
+        """Send HiGHS's own log, line by line, to a Python logger (the service's job log)."""
+        target = target or logging.getLogger("optimizer.highs")
+        pending: list[str] = []
+
+        def on_log(event: Any) -> None:
+            pending.append(event.message)
+            if "\n" not in event.message:
+                return
+            *lines, rest = "".join(pending).split("\n")
+            pending[:] = [rest] if rest else []
+            for line in lines:
+                target.info("%s", line)
+
+        self.highs.cbLogging.subscribe(on_log)
+        self.highs_options.update(output_flag=True, log_to_console=False)
+
     def _apply_options(self) -> None:
         for name, value in self.highs_options.items():
             status = self.highs.setOptionValue(name, value)
@@ -155,9 +172,9 @@ class ModelSolver:
 
     def _run(self, time_limit: float | None, phase: str = "exposure") -> tuple[Status, bool]:
         self._start_from(phase)
-        self.highs_options["time_limit"] = highspy.kHighsInf if time_limit is None else float(time_limit)
         try:
             self._apply_options()
+            self.highs.setOptionValue("time_limit", highspy.kHighsInf if time_limit is None else float(time_limit))
             self.highs.run()
         except SolverFailureError:
             raise
