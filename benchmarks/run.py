@@ -115,7 +115,12 @@ def section_sizes(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 break
             spec = workdir / f"spec-{name}.json"
             keys = ("mps", "phase2", "highs_options", "time_limit_s", "exposure_tolerance")
-            spec.write_text(json.dumps({k: pipelines[0][k] for k in keys}), encoding="utf-8")
+            # HiGHS alone runs each phase from scratch with the method the pipeline used for it.
+            used = [run.get("solver") for run in pipelines[0].get("runs", [])]
+            methods = {"phase1_solver": used[0]} if used else {}
+            if len(used) > 1:
+                methods["phase2_solver"] = used[1]
+            spec.write_text(json.dumps({**{k: pipelines[0][k] for k in keys}, **methods}), encoding="utf-8")
             log(f"sizes: {name} HiGHS alone (run {rep + 1}/{args.repeat})")
             h = run_worker("highs", workdir, timeout, spec=str(spec))
             alone.append(h)

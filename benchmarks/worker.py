@@ -102,6 +102,7 @@ class Probe:
                     "phase": kwargs.get("phase", ""),
                     "seconds": time.perf_counter() - start,
                     "status": value[0],
+                    "solver": solver.highs_options.get("solver", "choose"),
                     "simplex_iterations": int(info.simplex_iteration_count),
                     "ipm_iterations": int(info.ipm_iteration_count),
                     "crossover_iterations": int(info.crossover_iteration_count),
@@ -316,7 +317,7 @@ def highs_alone(args: argparse.Namespace) -> dict[str, Any]:
     if len(runs) == 2:
         # Phase 2 again from scratch (no basis, so presolve runs): is the warm start worth it?
         highs.clearSolver()
-        out["phase2_cold"] = run()
+        out["phase2_cold"] = run(spec.get("phase2_solver", cold_solver))
         # Other ways to run phase 2, each from phase 1's basis (warm) or from nothing (cold).
         out["phase2_variants"] = []
         for solver, start in spec.get("phase2_variants", []):

@@ -13,7 +13,7 @@ so the column set never changes and a saved basis stays valid across re-solves.
 
 from __future__ import annotations
 
-import itertools
+from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -31,6 +31,8 @@ class _ModelVariables:
     """The visitor's variable recorder: every variable of the model is known in advance."""
 
     def __init__(self, var_map: dict[int, Any]) -> None:
+        # The visitor only tests membership here (it maps ids to columns for us): the
+        # id -> column dict serves, and saves a second dict of the size of the model.
         self.var_map = var_map
 
     def add(self, var: Any) -> None:
@@ -61,9 +63,8 @@ class HighsLink:
         self.highs = highs
         self.columns: list[Any] = list(model.component_data_objects(pyo.Var, descend_into=True))
         self.column_of: dict[int, int] = {id(var): i for i, var in enumerate(self.columns)}
-        self._var_map = {id(var): var for var in self.columns}
         self.constraints: list[Any] = list(model.component_data_objects(pyo.Constraint, active=True))
-        self.row_of: dict[int, int] = {id(con): i for i, con in enumerate(self.constraints)}
+        self._row_of: dict[int, int] | None = None  # built when first needed: a one-shot solve never does
         self._objectives: dict[int, tuple[np.ndarray, float]] = {}
         self._parametric: tuple[list[Any], list[Any], set[int]] | None = None
         self._row_entries: dict[int, dict[int, float]] = {}
@@ -76,7 +77,14 @@ class HighsLink:
     def _visitor(self) -> LinearRepnVisitor:
         # A fresh subexpression cache per pass: named expressions are cached with the
         # parameter values they had when first walked.
-        return LinearRepnVisitor({}, var_recorder=_ModelVariables(self._var_map))
+        return LinearRepnVisitor({}, var_recorder=_ModelVariables(self.column_of))
+
+    @property
+    def row_of(self) -> dict[int, int]:
+        """HiGHS row of each constraint in HiGHS, by id of the constraint."""
+        if self._row_of is None:
+            self._row_of = {id(con): i for i, con in enumerate(self.constraints)}
+        return self._row_of
 
     def linear(self, expr: Any, visitor: LinearRepnVisitor | None = None) -> tuple[list[int], list[float], float]:
         """Columns, coefficients and constant of a linear expression at current parameter values."""
@@ -100,20 +108,18 @@ class HighsLink:
 
     def _load(self) -> None:
         visitor = self._visitor()
-        lengths: list[int] = []
-        columns: list[list[int]] = []
-        coefs: list[list[float]] = []
+        # C arrays, not lists of Python numbers: a third of the memory at the peak.
+        lengths, columns, coefs = array("i"), array("i"), array("d")
         lower = np.empty(len(self.constraints))
         upper = np.empty(len(self.constraints))
         for i, con in enumerate(self.constraints):
             cols, values, lower[i], upper[i] = self.row(con, visitor)
             lengths.append(len(cols))
-            columns.append(cols)
-            coefs.append(values)
-        nnz = sum(lengths)
-        index = np.fromiter(itertools.chain.from_iterable(columns), dtype=np.int32, count=nnz)
-        value = np.fromiter(itertools.chain.from_iterable(coefs), dtype=np.float64, count=nnz)
-        row_index = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+            columns.extend(cols)
+            coefs.extend(values)
+        index = np.frombuffer(columns, dtype=np.int32)
+        value = np.frombuffer(coefs, dtype=np.float64)
+        row_index = np.repeat(np.arange(len(lengths), dtype=np.int32), np.frombuffer(lengths, dtype=np.int32))
         # HiGHS takes the matrix column-wise: a stable sort by column keeps rows ascending.
         order = np.argsort(index, kind="stable")
         n_cols = len(self.columns)
@@ -154,20 +160,24 @@ class HighsLink:
     def add_row(self, con: Any) -> None:
         """Append a constraint as a new last row."""
         cols, values, lower, upper = self.row(con)
-        self.row_of[id(con)] = self.highs.getNumRow()
+        if self._row_of is not None:
+            self._row_of[id(con)] = len(self.constraints)
         self.constraints.append(con)
         self._added.append(con)
         self.highs.addRow(lower, upper, len(cols), np.array(cols, dtype=np.int32), np.array(values))
 
     def remove_row(self, con: Any) -> None:
         """Remove a constraint's row; rows after it move up one."""
-        row = self.row_of.pop(id(con))
+        # Rows added later sit at the end: search from there, without building the map.
+        row = next(i for i in range(len(self.constraints) - 1, -1, -1) if self.constraints[i] is con)
         self._added = [added for added in self._added if added is not con]
         self.highs.deleteRows(1, np.array([row], dtype=np.int32))
         del self.constraints[row]
+        if self._row_of is not None:
+            del self._row_of[id(con)]
+            for later in self.constraints[row:]:
+                self._row_of[id(later)] -= 1
         self._row_entries.pop(row, None)
-        for later in self.constraints[row:]:
-            self.row_of[id(later)] -= 1
         self._row_entries = {(r - 1 if r > row else r): e for r, e in self._row_entries.items()}
 
     # --- changes after loading -------------------------------------------------------------

@@ -42,9 +42,7 @@ def declare_variables(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelIn
     model.target_slack = pyo.Var(sorted({(m, t) for (_k, m, t) in inputs.targets}), within=nonneg)
     model.budget_slack = pyo.Var(within=nonneg)
     model.member_budget_slack = pyo.Var(list(inputs.member_budgets), within=nonneg)
-    # Budgets are hard; the diagnosis of an infeasible scenario unfixes these slacks.
-    # (An upper bound of 0, not fix(): the persistent interface folds fixed variables
-    # into constants, and the slack could never be freed again.)
+    # Budgets are hard; the diagnosis of an infeasible scenario lifts these bounds of 0.
     model.budget_slack.setub(0.0)
     for a in model.member_budget_slack:
         model.member_budget_slack[a].setub(0.0)
