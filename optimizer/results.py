@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.model.index import ModelIndex
 from optimizer.model.inputs import COALITION_POOL, EXPOSED, FREE, ModelInputs

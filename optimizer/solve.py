@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import highspy
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.handoff import HighsLink
 from optimizer.model.objective import USD_PER_MUSD

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.model.constraints.balance import input_balance, output_balance, pool_balance
 from optimizer.model.constraints.capacity import capacity_constraint, reserve_constraint
