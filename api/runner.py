@@ -278,7 +278,21 @@ def _check_analysis_inputs(payload: dict[str, Any]) -> None:
 
 
 def execute(kind: str, payload: dict[str, Any], progress: Progress, should_cancel: ShouldCancel) -> Outcome:
-    """Run one job to its answer; raises JobCancelled, CoalitionError or a fault."""
+    """Run one job to its answer; raises JobCancelled, CoalitionError or a fault.
+
+    A cancel (or a lost lease, or shutdown) stops HiGHS mid-run, not only between phases.
+    """
+    from optimizer.solve import SolveInterrupted, interrupt_when
+
+    try:
+        with interrupt_when(should_cancel):
+            return _execute(kind, payload, progress, should_cancel)
+    except SolveInterrupted as exc:
+        logger.info("HiGHS stopped mid-run: %s", exc)
+        raise JobCancelled from exc
+
+
+def _execute(kind: str, payload: dict[str, Any], progress: Progress, should_cancel: ShouldCancel) -> Outcome:
     if kind == SOLVE:
         return _execute_solve(payload, progress, should_cancel)
     analysis = analysis_module()

@@ -2,7 +2,8 @@
 
 A `JobWorker` loops: reap expired leases, claim the next job, run it. A heartbeat thread
 extends the lease, records progress and log lines, and picks up cancel requests, which
-the job sees through its `should_cancel` callback between phases or items.
+the job sees through its `should_cancel` callback: between phases or items, and on every
+HiGHS iteration (`optimizer.solve.interrupt_when`).
 
 `WorkerPool` runs W workers as processes (or threads, for tests), restarts any that die,
 and on shutdown requeues the jobs its workers still held.

@@ -9,8 +9,11 @@ so the default is cold. Re-solves after parameter changes (sweeps) do start warm
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +86,25 @@ def _reset_scheduler() -> None:
 
 
 _banner_shown = False
+_interrupt_check: ContextVar[Callable[[], bool] | None] = ContextVar("interrupt_check", default=None)
+
+
+class SolveInterrupted(RuntimeError):  # noqa: N818 - a signal, not a fault
+    """A solve stopped mid-run because its `interrupt_when` check said so (a job cancelled)."""
+
+
+@contextlib.contextmanager
+def interrupt_when(should_stop: Callable[[], bool]) -> Iterator[None]:
+    """Within this block, every HiGHS run stops within an iteration once `should_stop()` is true.
+
+    HiGHS calls back on each simplex and interior-point iteration; the run then raises
+    SolveInterrupted. This is how a cancelled job stops mid-LP instead of after it.
+    """
+    token = _interrupt_check.set(should_stop)
+    try:
+        yield
+    finally:
+        _interrupt_check.reset(token)
 
 
 def new_highs() -> highspy.Highs:
@@ -124,6 +146,26 @@ class ModelSolver:
         # ...), so on a re-solve each phase restarts from its own previous optimum, which a
         # small parameter change leaves nearly optimal, not from the other phase's basis.
         self._basis: dict[str, Any] = {}
+
+    @contextlib.contextmanager
+    def _interruptible(self) -> Iterator[None]:
+        """Let HiGHS ask the enclosing `interrupt_when` check on every iteration of this run."""
+        should_stop = _interrupt_check.get()
+        if should_stop is None:
+            yield
+            return
+
+        def check(event: Any) -> None:
+            if should_stop():
+                event.data_in.user_interrupt = True
+
+        self.highs.cbSimplexInterrupt.subscribe(check)
+        self.highs.cbIpmInterrupt.subscribe(check)
+        try:
+            yield
+        finally:
+            self.highs.cbSimplexInterrupt.unsubscribe(check)
+            self.highs.cbIpmInterrupt.unsubscribe(check)
 
     def forward_log(self, target: logging.Logger | None = None) -> None:
         """Send HiGHS's own log, line by line, to a Python logger (the service's job log)."""
@@ -175,12 +217,15 @@ class ModelSolver:
         try:
             self._apply_options()
             self.highs.setOptionValue("time_limit", highspy.kHighsInf if time_limit is None else float(time_limit))
-            self.highs.run()
+            with self._interruptible():
+                self.highs.run()
         except SolverFailureError:
             raise
         except Exception as exc:  # HiGHS failed: report, never crash
             logger.exception("HiGHS failed")
             raise SolverFailureError(str(exc)) from exc
+        if self.highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
+            raise SolveInterrupted(f"interrupted during the {phase!r} solve")
         status = _MODEL_STATUS.get(self.highs.getModelStatus(), "error")
         info = self.highs.getInfo()
         # An LP stopped early usually sits at a primal-infeasible basis: only a point HiGHS

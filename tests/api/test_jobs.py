@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -114,6 +115,29 @@ def test_cancel_a_running_job(client):
     final = wait_for_state(client, job["id"], FINAL, timeout=30)
     assert final["state"] == "cancelled" and final["progress"]["done"] < 120
     assert client.post(f"/v1/jobs/{job['id']}/cancel").json()["state"] == "cancelled"
+
+
+def test_cancel_stops_highs_mid_solve(sqlite_url, tmp_path, monkeypatch):
+    """A cancel reaches HiGHS itself: the LP stops within an iteration, not after it ends."""
+    import yaml
+
+    from benchmarks.synthetic import write_synthetic
+
+    root = tmp_path / "datasets"
+    scenario = yaml.safe_load(write_synthetic(root / "medium", "medium").read_text(encoding="utf-8"))
+    scenario["dataset"] = "medium"  # the medium synthetic: its first LP takes HiGHS seconds
+    monkeypatch.setenv("COALITION_DATASETS_DIR", str(root))
+    with running_client(make_settings(sqlite_url, root)) as client:
+        job = submit(client, scenario).json()
+        deadline = time.monotonic() + 60
+        while client.get(f"/v1/jobs/{job['id']}").json()["progress"]["done"] < 1:  # built: HiGHS runs
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert client.post(f"/v1/jobs/{job['id']}/cancel").status_code in (200, 202)
+        final = wait_for_state(client, job["id"], FINAL, timeout=60)
+        log = client.get(f"/v1/jobs/{job['id']}/log").json()["text"]
+    assert final["state"] == "cancelled", final
+    assert "HiGHS stopped mid-run: interrupted during the 'lexicographic' solve" in log, log[-2000:]
 
 
 def test_idempotency_key(client):

@@ -113,3 +113,23 @@ def test_rows_added_and_removed_keep_the_map_in_step() -> None:
     link.remove_row(m.extra)
     assert optimum(link)[0] == pytest.approx(4.0)
     assert link.highs.getNumRow() == 1 and id(m.extra) not in link.row_of
+
+
+def test_interrupt_when_stops_highs_within_a_few_iterations() -> None:
+    """Inside `interrupt_when`, HiGHS asks the check on every iteration and stops when it is true."""
+    from optimizer.run import solve_prepared
+    from optimizer.solve import SolveInterrupted, interrupt_when
+
+    prepared = prepare(default_scenario())
+    asked = []
+
+    def after_five() -> bool:
+        asked.append(1)
+        return len(asked) > 5
+
+    with interrupt_when(after_five), pytest.raises(SolveInterrupted, match="interrupted during"):
+        solve_prepared(prepared)
+    info = prepared.solver.highs.getInfo()
+    assert len(asked) == 6 and info.ipm_iteration_count + info.simplex_iteration_count <= 6
+    # Outside the block a new model solves to the end.
+    assert solve_prepared(prepare(default_scenario())).status == "optimal"
