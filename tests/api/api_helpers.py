@@ -235,3 +235,17 @@ class TcpProxy:
                     conn.shutdown(socket.SHUT_RDWR)
                 conn.close()
             self.connections.clear()
+
+
+def create_key(database_url: str, name: str, *scopes: str) -> str:
+    """`coalition keys create`, returning the key (before any app runs: CliRunner swaps stdout)."""
+    from typer.testing import CliRunner
+
+    from optimizer.cli import app as cli
+
+    args = ["keys", "create", "--name", name, "--database-url", database_url]
+    for scope in scopes:
+        args += ["--scope", scope]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip().splitlines()[-1]

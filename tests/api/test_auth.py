@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from api_helpers import TINY, make_settings, running_client
+from api_helpers import TINY, create_key, make_settings, running_client
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -14,15 +14,6 @@ from api.storage.models import ApiKey
 from optimizer.cli import app as cli
 
 runner = CliRunner()
-
-
-def create_key(database_url: str, name: str, *scopes: str) -> str:
-    args = ["keys", "create", "--name", name, "--database-url", database_url]
-    for scope in scopes:
-        args += ["--scope", scope]
-    result = runner.invoke(cli, args)
-    assert result.exit_code == 0, result.output
-    return result.stdout.strip().splitlines()[-1]
 
 
 def test_keys_are_required_beyond_loopback():

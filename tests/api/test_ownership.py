@@ -7,35 +7,21 @@ owner's jobs and may filter by `owner`; without keys (loopback) everything stays
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import httpx
-from api_helpers import TINY, make_settings, running_client
+from api_helpers import TINY, create_key, make_settings, running_client, wait_for_state
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, update
-from typer.testing import CliRunner
 
 from api.storage.db import make_engine, make_sessionmaker, transaction
 from api.storage.models import Job, utcnow
-from optimizer.cli import app as cli
 
-runner = CliRunner()
 FINAL = ("succeeded", "failed", "cancelled")
 COMPARE = {"scenario": {**TINY, "end_year": 2030}, "coalitions": ["usa_only", ["USA", "AUS"]]}
 KEYED = {"require_api_key": "true"}
-
-
-def create_key(database_url: str, name: str, *scopes: str) -> str:
-    """`coalition keys create` (before any app runs: CliRunner swaps stdout)."""
-    args = ["keys", "create", "--name", name, "--database-url", database_url]
-    for scope in scopes:
-        args += ["--scope", scope]
-    result = runner.invoke(cli, args)
-    assert result.exit_code == 0, result.output
-    return result.stdout.strip().splitlines()[-1]
 
 
 class Caller:
@@ -69,13 +55,7 @@ class Caller:
         return {job["id"] for job in page["items"]}
 
     def wait(self, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.get(f"/v1/jobs/{job_id}").json()
-            if job["state"] in FINAL:
-                return job
-            assert time.monotonic() < deadline, job
-            time.sleep(0.05)
+        return wait_for_state(self, job_id, FINAL, timeout)
 
 
 JOB_ROUTES = (
