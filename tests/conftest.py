@@ -11,6 +11,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from factory import write_dataset
 
+# Datasets, databases and server processes for the REST and reliability suites.
+pytest_plugins = ["service_fixtures"]
+
 
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:

@@ -7,9 +7,6 @@ subprocesses on free loopback ports, and the PostgreSQL test database.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import sys
 import warnings
 from collections.abc import Iterator
@@ -23,37 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "api"))
 sys.path.insert(0, str(HERE.parent))
 
-from api_helpers import Server, make_settings, postgres_url, reset_postgres, running_client  # noqa: E402
-
-from factory import row, write_dataset  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def datasets_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Tiny datasets: `tiny` (the factory's base world) and `tiny2` (two presets)."""
-    root = tmp_path_factory.mktemp("reliability-datasets")
-    write_dataset(root / "tiny")
-    write_dataset(
-        root / "tiny2",
-        coalitions=[
-            row("coalitions", name="usa_only", members="USA", description="just the US"),
-            row("coalitions", name="usa_aus", members="USA;AUS", description="US and Australia"),
-        ],
-    )
-    return root
-
-
-@pytest.fixture
-def datasets_dir(datasets_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The tiny datasets as the shipped ones, for this test only."""
-    monkeypatch.setenv("COALITION_DATASETS_DIR", str(datasets_root))
-    return datasets_root
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    """A fresh SQLite database."""
-    return f"sqlite:///{tmp_path / 'var' / 'coalition.db'}"
+from api_helpers import make_settings, postgres_url, reset_postgres, running_client  # noqa: E402
 
 
 @pytest.fixture
@@ -62,27 +29,6 @@ def pg_url() -> str:
     url = postgres_url()
     reset_postgres(url)
     return url
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database of each kind."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'var' / 'coalition.db'}"
-    url = postgres_url()
-    reset_postgres(url)
-    return url
-
-
-@pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    """Server and worker processes a test starts; killed at its end whatever happens."""
-    started: list[Server] = []
-    yield started
-    for server in started:
-        server.stop(signal.SIGKILL if server.process.poll() is None else signal.SIGTERM)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(server.process.pid, signal.SIGKILL)  # its workers too, if the server died first
 
 
 @pytest.fixture
