@@ -146,11 +146,21 @@ def set_members(prepared: Prepared, members: list[str]) -> None:
     prepared.solver.params_changed()
 
 
-def solve_prepared(prepared: Prepared) -> Result:
-    """Solve an already built model (again, after parameter changes) and extract the result."""
+def solve_prepared(prepared: Prepared, exposure_cap: float | None = None) -> Result:
+    """Solve an already built model (again, after parameter changes) and extract the result.
+
+    With `exposure_cap` (share-years), one solve minimises cost with exposure at most the cap
+    instead of the scenario's objective (the member-value cost game); an unreachable cap
+    gives status `infeasible`.
+    """
     scenario = prepared.resolved.scenario
+    if exposure_cap is not None and not exposure_cap >= 0.0:
+        raise ScenarioError(f"the exposure cap must be a non-negative number, got {exposure_cap}", "exposure_cap")
     start = time.perf_counter()
-    outcome = prepared.solver.solve(scenario.objective.mode, scenario.objective.exposure_tolerance)
+    if exposure_cap is None:
+        outcome = prepared.solver.solve(scenario.objective.mode, scenario.objective.exposure_tolerance)
+    else:
+        outcome = prepared.solver.solve_capped(exposure_cap)
     solved = time.perf_counter()
     result = extract(prepared, outcome)
     timing = result.summary.model.seconds

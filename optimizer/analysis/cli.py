@@ -297,6 +297,13 @@ def value_cmd(
     coalition: CoalitionArg = None,
     scenario: ScenarioOpt = None,
     method: Annotated[str, typer.Option(help="exact (2^n solves, n <= 12), sampled or auto.")] = "exact",
+    game: Annotated[
+        str,
+        typer.Option(
+            help="exposure: exposure avoided (share-years); cost: cost saved (USD) with exposure held at the"
+            " level reachable without any member's assets."
+        ),
+    ] = "exposure",
     permutations: Annotated[int, typer.Option(help="Sampled method: random member orders.")] = 200,
     seed: Annotated[int, typer.Option(help="Sampled method: random seed.")] = 0,
     dataset: DatasetOpt = None,
@@ -308,7 +315,7 @@ def value_cmd(
 ) -> None:
     """Each member's contribution: leave-one-out and Shapley value, and a burden sharing."""
     payload = _base_payload(scenario, dataset, time_limit, backend, scheduler, workers)
-    payload.update(method=method, permutations=permutations, seed=seed)
+    payload.update(method=method, game=game, permutations=permutations, seed=seed)
     if coalition is not None:
         payload["coalition"] = _coalition(coalition)
     result = _run("value", payload, as_json)
@@ -317,29 +324,44 @@ def value_cmd(
 
 
 def print_value(console: Console, result: dict[str, Any]) -> None:
-    """Shapley values, contributions and the suggested burden sharing."""
+    """Shapley values, contributions and the suggested burden sharing (either game)."""
     sampled = result["method"] == "sampled"
-    table = Table(title=f"Member value ({result['method']} Shapley) — share-years of exposure avoided")
+    cost = result.get("game") == "cost"
+    # The cost game's values are USD, shown in USD million; the exposure game's share-years.
+    scale, unit, what = (1e6, "USD m", "cost saved") if cost else (1.0, "share-years", "exposure avoided")
+    table = Table(title=f"Member value ({result['method']} Shapley) — {unit} of {what}")
     for col in ("member", "alone v({i})", "leave-one-out", "Shapley", "burden share", "capex USD bn"):
         table.add_column(col, justify="left" if col == "member" else "right")
     for m in result["members"]:
-        shapley = _fmt(m["shapley"], ",.3f")
+        shapley = _fmt(m["shapley"], ",.3f", scale)
         if sampled and m["ci_low"] is not None:
-            shapley += f" ± {(m['ci_high'] - m['ci_low']) / 2:,.3f}"
+            shapley += f" ± {(m['ci_high'] - m['ci_low']) / 2 / scale:,.3f}"
         table.add_row(
             m["member"],
-            _fmt(m["standalone"], ",.3f"),
-            _fmt(m["leave_one_out"], ",.3f"),
+            _fmt(m["standalone"], ",.3f", scale),
+            _fmt(m["leave_one_out"], ",.3f", scale),
             shapley,
             _pct(m["share"]),
             _fmt(m["suggested_capex_usd"], ",.2f", 1e9),
         )
     console.print(table)
-    console.print(
-        f"v(N) = E(no member assets) - E(coalition) = {result['exposure_without_members']:,.3f}"
-        f" - {result['exposure_grand']:,.3f} = {result['grand_value']:,.3f} share-years;"
-        f" sum of Shapley values = {result['shapley_sum']:,.3f}"
-    )
+    if cost:
+        console.print(
+            f"v(N) = C(no member assets) - C(coalition) = {_fmt(result['cost_without_members'], ',.3f', scale)}"
+            f" - {_fmt(result['cost_grand'], ',.3f', scale)} = {result['grand_value'] / scale:,.3f} {unit};"
+            f" sum of Shapley values = {result['shapley_sum'] / scale:,.3f}"
+        )
+        console.print(
+            f"exposure held at most {_fmt(result['exposure_cap'], ',.3f')} share-years"
+            f" (E(no member assets) = {result['exposure_without_members']:,.3f};"
+            f" the coalition could reach {result['exposure_grand']:,.3f})"
+        )
+    else:
+        console.print(
+            f"v(N) = E(no member assets) - E(coalition) = {result['exposure_without_members']:,.3f}"
+            f" - {result['exposure_grand']:,.3f} = {result['grand_value']:,.3f} share-years;"
+            f" sum of Shapley values = {result['shapley_sum']:,.3f}"
+        )
     console.print(f"[dim]{result['definition']}[/]")
     console.print(_meta_line(result))
 

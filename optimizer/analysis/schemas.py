@@ -96,10 +96,21 @@ class FrontierRequest(AnalysisRequest):
         return self
 
 
+ValueGame = Literal["exposure", "cost"]
+
+
 class ValueRequest(AnalysisRequest):
     """Each member's contribution: leave-one-out and Shapley value of the coalition game."""
 
     coalition: CoalitionSpec | None = Field(None, description="None = the scenario's coalition.")
+    game: ValueGame = Field(
+        "exposure",
+        description=(
+            "exposure: v(S) = E(empty) - E(S), exposure avoided (share-years); cost: v(S) = C(empty) - C(S),"
+            " cost saved (USD) with exposure held at E(empty), the least exposure reachable without any"
+            " member's assets."
+        ),
+    )
     method: Literal["exact", "sampled", "auto"] = Field(
         "exact",
         description=(
@@ -297,12 +308,12 @@ class FrontierResult(BaseModel):
 
 
 class MemberValue(BaseModel):
-    """One member's contribution to the coalition's value."""
+    """One member's contribution to the coalition's value (in the game's `unit`)."""
 
     member: str
-    standalone: float | None = Field(None, description="v({i}), share-years.")
-    leave_one_out: float | None = Field(None, description="v(N) - v(N without i), share-years.")
-    shapley: float
+    standalone: float | None = Field(None, description="v({i}), in the game's unit.")
+    leave_one_out: float | None = Field(None, description="v(N) - v(N without i), in the game's unit.")
+    shapley: float = Field(description="Shapley value phi_i, in the game's unit.")
     ci_low: float | None = None
     ci_high: float | None = None
     share: float = Field(description="Suggested share of the burden: max(phi_i, 0) / sum.")
@@ -316,10 +327,23 @@ class ValueResult(BaseModel):
     kind: Literal["value"] = "value"
     coalition: list[str]
     method: Literal["exact", "sampled"]
+    game: ValueGame = Field("exposure", description="exposure (exposure avoided) or cost (cost saved at E(empty)).")
+    unit: Literal["share-years", "USD"] = Field(
+        "share-years", description="Unit of v, Shapley values, leave-one-out and standalone values."
+    )
     definition: str
-    exposure_without_members: float = Field(description="E(empty): no member's assets, share-years.")
-    exposure_grand: float = Field(description="E(N): the whole coalition, share-years.")
-    grand_value: float = Field(description="v(N) = E(empty) - E(N), share-years.")
+    exposure_without_members: float = Field(
+        description="E(empty): least exposure with no member's assets, share-years."
+    )
+    exposure_grand: float = Field(description="E(N): least exposure with the whole coalition's assets, share-years.")
+    exposure_cap: float | None = Field(
+        None, description="Cost game: the exposure every C(S) is held to, E(empty)(1 + tol) + abs, share-years."
+    )
+    cost_without_members: float | None = Field(None, description="Cost game: C(empty), USD.")
+    cost_grand: float | None = Field(None, description="Cost game: C(N), USD.")
+    grand_value: float = Field(
+        description="v(N): E(empty) - E(N) share-years (exposure game) or C(empty) - C(N) USD (cost game)."
+    )
     shapley_sum: float
     grand_capex_usd: float | None = None
     grand_cost_usd: float | None = None
@@ -327,7 +351,11 @@ class ValueResult(BaseModel):
     subsets_solved: int
     permutations: int | None = None
     subsets: list[dict[str, Any]] = Field(
-        default_factory=list, description="members, exposure_share_years, value for each subset solved."
+        default_factory=list,
+        description=(
+            "For each subset solved: members, exposure_share_years (E(S); cost game: the exposure of the"
+            " cheapest plan), value, and in the cost game cost_usd (C(S))."
+        ),
     )
     meta: RunMeta
 

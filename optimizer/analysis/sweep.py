@@ -240,13 +240,9 @@ def asset_variables(model: Any, countries: set[str]) -> list[Any]:
 
 def solve_once(prepared: Any, exposure_cap: float | None = None) -> Any:
     """Solve the built model as its scenario says, or at minimum cost under `exposure_cap`."""
-    if exposure_cap is None:
-        from optimizer.run import solve_prepared
+    from optimizer.run import solve_prepared
 
-        return solve_prepared(prepared)
-    from optimizer.analysis.capped import solve_at_exposure_cap
-
-    return solve_at_exposure_cap(prepared, exposure_cap)
+    return solve_prepared(prepared, exposure_cap)
 
 
 def solve_without(prepared: Any, countries: list[str], exposure_cap: float | None = None) -> Any:

@@ -205,15 +205,22 @@ def analysis_charts(
     elif kind == "value":
         table = shapley_values(data)
         method = data.get("method", "exact")
+        if data.get("game") == "cost":
+            label = "cost saved at fixed exposure, USD"
+            what = "the cost the coalition saves while held to the exposure it reaches without any member's assets"
+            chart = charts.shapley_chart(table, names=names, value_label=label)
+        else:
+            what = "the exposure the coalition avoids"
+            chart = charts.shapley_chart(table, names=names)
         out.append(
             AnalysisChart(
                 "shapley",
                 "What each ally brings (Shapley values)",
-                charts.shapley_chart(table, names=names),
+                chart,
                 table,
-                f"Shapley value ({method}): each member's average contribution to the exposure the coalition"
-                " avoids, over every order in which the coalition could form. Labels give the suggested share of"
-                " the burden; diamonds show what the coalition loses if that member leaves.",
+                f"Shapley value ({method}): each member's average contribution to {what}, over every order in"
+                " which the coalition could form. Labels give the suggested share of the burden; diamonds show"
+                " what the coalition loses if that member leaves.",
             )
         )
     elif kind == "uncertainty":

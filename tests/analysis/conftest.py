@@ -153,3 +153,49 @@ def crowd(tmp_path_factory: pytest.TempPathFactory) -> Path:
         demand=[demand(c, 10) for c in codes],
         reserves=[],
     )
+
+
+def stage(name: str, order: int, product: str, price: float) -> dict[str, Any]:
+    return r(
+        stage=name,
+        order=order,
+        product=product,
+        max_utilisation=1,
+        ramp_up="",
+        transport_usd_per_t=0,
+        price_usd_per_t=price,
+    )
+
+
+@pytest.fixture(scope="session")
+def tariffed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cost game by hand. CHN magnets pay a 10% tariff on a USD 1,000/t price (USD 100/t);
+    ore, plants and transport cost nothing. USA mines and makes 60 t/yr of magnets (free supply);
+    CAN makes 40 t/yr of magnets from CHN ore (exposed, but untariffed). Demand: USA 100 t/yr,
+    5 years (500 t; 1 share-year = 100 t). Third parties sell nothing, budget 0, unmet penalty 10.
+
+    Exposure game: E(empty) = E({CAN}) = 5, E({USA}) = E(N) = 2, so CAN is a null player.
+    Cost game, exposure <= 5 share-years, i.e. exposed t + 10 x unmet t <= 500 (USD):
+    C(empty) = 500 t x 100 = 50,000; C({CAN}) = 300 t x 100 = 30,000 (everything is exposed: no
+    room to leave demand unmet); C({USA}): 300 t free, the other 200 t exposed (X) or unmet (U),
+    X + 10 U <= 500 gives U = 33.33, X = 166.67, so 16,666.67; C(N) = 0 (60 free + 40 CAN).
+    v = (USA 33,333.33, CAN 20,000, N 50,000): phi_USA = (33,333.33 + 30,000) / 2 = 31,666.67,
+    phi_CAN = (20,000 + 16,666.67) / 2 = 18,333.33.
+    """
+    return write_dataset(
+        tmp_path_factory.mktemp("tariffed"),
+        countries=[country(c) for c in ("USA", "CAN", "CHN")],
+        coalitions=[r(name="duo", members="USA;CAN", description="a miner-maker and a magnet maker")],
+        stages=[stage("mine", 1, "ore", 0), stage("magnet", 2, "magnets", 1000)],
+        tariffs=[
+            r(importer="USA", origin="CHN", stage="magnet", tariff_rate=0.1),
+            r(importer="CAN", origin="CHN", stage="magnet", tariff_rate=0.1),
+        ],
+        capacity=[*CHINA, cap("USA", "mine", 60), cap("USA", "magnet", 60), cap("CAN", "magnet", 40)],
+        demand=[demand("USA", 100)],
+        reserves=[],
+        parameters=[
+            r(name="default_third_party_share", value=0, unit="fraction", low="", high=""),
+            r(name="unmet_penalty", value=10, unit="ratio", low="", high=""),
+        ],
+    )

@@ -42,6 +42,19 @@ def test_value_of_a_pair_is_efficient():
     assert all(m.shapley >= -1e-6 for m in result.members)
 
 
+def test_cost_game_of_a_pair_is_efficient_and_monotone():
+    result = member_value(coalition=["USA", "JPN"], game="cost", workers=2)
+    assert result.unit == "USD" and result.subsets_solved == 4
+    assert result.shapley_sum == pytest.approx(result.grand_value, rel=1e-12)
+    tol = 1e-6 * max(1.0, abs(result.grand_value))
+    value = {frozenset(s["members"]): s["value"] for s in result.subsets}
+    for small, big in itertools.permutations(value, 2):
+        if small < big:
+            assert value[small] <= value[big] + tol, (sorted(small), sorted(big))
+    assert all(m.shapley >= -tol for m in result.members)
+    assert all(s["exposure_share_years"] <= result.exposure_cap * (1 + 1e-6) for s in result.subsets)
+
+
 def test_dytb_ban_and_monte_carlo_overrides_fit():
     result = stress(stresses=["adversary_ban_ndpr"], workers=2)
     assert result.stresses[0].status == "ok"
