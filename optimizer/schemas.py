@@ -198,8 +198,9 @@ class SolveOptions(StrictModel):
     cost_phase_start: Literal["cold", "warm"] = Field(
         "cold",
         description=(
-            "How the lexicographic cost phase starts: from scratch (measured faster on the shipped"
-            " scenarios, docs/performance.md) or from the exposure phase's basis."
+            "How the lexicographic cost phase starts: from scratch by dual simplex (measured faster"
+            " on the shipped scenarios) or from the exposure phase's basis by primal simplex"
+            " (faster on the larger synthetic benchmarks); docs/performance.md."
         ),
     )
 

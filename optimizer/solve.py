@@ -2,9 +2,11 @@
 
 Lexicographic mode is two solves of one HiGHS model: minimise exposure, then cap exposure
 at its optimum and minimise cost; only the objective and one row change in HiGHS. The
-second solve may start from the first's basis (`cost_phase_start="warm"`), but with the
-objective replaced that basis is far from optimal and HiGHS measured faster from scratch,
-so the default is cold. Re-solves after parameter changes (sweeps) do start warm.
+second solve may start from the first's basis (`cost_phase_start="warm"`): that basis is
+primal feasible once the cap row is added, so primal simplex continues from it. That was
+3-4x faster than starting over on the synthetic benchmarks, but 1.4-3.3x slower on the
+shipped scenarios, so the default is cold (dual simplex after presolve). Re-solves after
+parameter changes (sweeps) start from each phase's own last basis.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ DEFAULT_HIGHS_OPTIONS: dict[str, Any] = {
 # phase and every re-solve that has a basis from an earlier solve of the same phase use
 # simplex (docs/performance.md).
 COLD_SOLVER, WARM_SOLVER = "ipm", "simplex"
+DUAL_SIMPLEX, PRIMAL_SIMPLEX = 1, 4  # HiGHS simplex_strategy values
 
 
 def solver_version() -> str:
@@ -194,6 +197,10 @@ class ModelSolver:
         highs = self.highs
         basis = self._basis.get(phase)
         chosen = "solver" in self.options.solver_options
+        # A re-solve from a phase's own basis after a parameter change keeps it dual
+        # feasible: dual simplex. Only the cost phase warm from the exposure optimum starts
+        # primal feasible (the cap row holds there): primal simplex (below).
+        self._simplex_strategy(DUAL_SIMPLEX)
         if basis is not None:
             highs.setBasis(basis)
             if not chosen:
@@ -203,14 +210,22 @@ class ModelSolver:
             if not chosen:
                 self.highs_options["solver"] = COLD_SOLVER
             return
-        if self.options.cost_phase_start == "cold":
-            # A new objective leaves the exposure basis far from optimal: HiGHS measured
-            # 2-4x more iterations warm than cold on the shipped scenarios.
+        if self.options.cost_phase_start == "cold" or phase == "capped":
+            # From scratch: on the shipped scenarios dual simplex cold beat primal simplex
+            # warm from the exposure optimum (0.49 s vs 0.70 s on default, 0.33 vs 1.11 s on
+            # total_ban_2026); on the synthetic benchmarks primal warm won 3-4x
+            # (docs/performance.md). A capped solve has no exposure optimum to start from.
             highs.clearSolver()
+        else:
+            self._simplex_strategy(PRIMAL_SIMPLEX)
         if not chosen:
             # From scratch, dual simplex beat IPM on the cost phase (0.5 s vs 0.9 s on the
             # default scenario); warm, only simplex can use the exposure phase's basis.
             self.highs_options["solver"] = WARM_SOLVER
+
+    def _simplex_strategy(self, strategy: int) -> None:
+        if "simplex_strategy" not in self.options.solver_options:
+            self.highs_options["simplex_strategy"] = strategy
 
     def _run(self, time_limit: float | None, phase: str = "exposure") -> tuple[Status, bool]:
         self._start_from(phase)
