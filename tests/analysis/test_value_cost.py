@@ -170,3 +170,26 @@ def test_rest_job_path_carries_the_game(tariffed, tmp_path, monkeypatch):
     with pytest.raises(ScenarioError) as err:
         prepare_analysis("value", {"scenario": base, "game": "profit"}, 60.0)
     assert [i.location for i in err.value.issues] == ["payload.game"]
+
+
+def test_cost_game_through_http(tariffed, tmp_path, monkeypatch):
+    """POST /v1/jobs kind=value with game=cost gives the hand-solved values; a bad game is a 422."""
+    import shutil
+
+    from api_helpers import make_settings, running_client, wait_for_state
+
+    root = tmp_path / "datasets"
+    shutil.copytree(tariffed, root / "duo_world")
+    monkeypatch.setenv("COALITION_DATASETS_DIR", str(root))
+    payload = {"scenario": scenario(tariffed, "duo").model_dump(mode="json") | {"dataset": "duo_world"}}
+    with running_client(make_settings(f"sqlite:///{tmp_path / 'var' / 'c.db'}", root)) as client:
+        job = client.post("/v1/jobs", json={"kind": "value", "payload": {**payload, "game": "cost"}}).json()
+        assert wait_for_state(client, job["id"], ("succeeded", "failed", "cancelled"))["state"] == "succeeded"
+        body = client.get(f"/v1/jobs/{job['id']}/result").json()
+        bad = client.post("/v1/jobs", json={"kind": "value", "payload": {**payload, "game": "profit"}})
+    result = body["result"]
+    assert body["input"]["game"] == result["game"] == "cost" and result["unit"] == "USD"
+    shapley = {m["member"]: m["shapley"] for m in result["members"]}
+    assert shapley == {"USA": pytest.approx(31_666.67, abs=0.01), "CAN": pytest.approx(18_333.33, abs=0.01)}
+    assert result["grand_value"] == pytest.approx(50_000, abs=0.01)
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "payload.game"
