@@ -21,7 +21,7 @@ FINAL = ("succeeded", "failed", "cancelled")
 # ~40 small solves: a few seconds of work in one worker process.
 SLOW_COMPARE = {
     "scenario": {**TINY},
-    "coalitions": ["usa_only"] * 4,
+    "coalitions": ["usa_only"] * 12,  # 120 solves: seconds, so a stop lands mid-job
     "scenarios": [{"dataset": "tiny", "name": f"copy {i}"} for i in range(10)],
 }
 
@@ -134,7 +134,7 @@ def test_killed_worker_job_is_retried(sqlite_url, datasets_dir, tmp_path, server
             assert done["attempts"] == 2
             log = http.get(f"/v1/jobs/{job_id}/log").json()["text"]
             assert "attempt 1 lost" in log and "attempt 2 started" in log
-            assert len(http.get(f"/v1/jobs/{job_id}/result").json()["result"]["cells"]) == 40
+            assert len(http.get(f"/v1/jobs/{job_id}/result").json()["result"]["cells"]) == 120
     finally:
         doomed.stop(signal.SIGKILL)
 
