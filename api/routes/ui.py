@@ -8,21 +8,18 @@
 * ``GET /ui/scenarios?dataset=`` lists a dataset's shipped scenarios in full, ready to be
   sent as the base scenario of ``POST /v1/compare``.
 * ``GET /ui/jobs/{id}/figures`` turns a finished ``compare`` job into plotly figures (JSON),
-  each with the CSV of the numbers it draws, built with `optimizer.viz`.
+  each with the CSV of the numbers it draws: `optimizer.viz.compare.compare_figures`, the
+  function behind ``coalition chart compare`` too.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
-import json
 import re
-from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -162,229 +159,7 @@ def scenarios(
     return shipped_scenarios(_dataset_name(dataset))
 
 
-# --- figures -------------------------------------------------------------------------------
-
-
-def _csv(frame: pd.DataFrame) -> str:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
-    return buffer.getvalue()
-
-
-def _labelled(result: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """Each cell with its chart label: the coalition (and the scenario, when there are several)."""
-    several = len(result.get("scenarios", [])) > 1
-    return [
-        (f"{c['coalition']} / {c['scenario']}" if several else c["coalition"], c) for c in result.get("cells", [])
-    ]
-
-
-def _colours(labels: Sequence[str], exposure: Any) -> dict[str, str]:
-    """Label -> colour: the exposure chart's line colours, so every chart colours a coalition alike."""
-    from optimizer.viz import palette as pal
-
-    found: dict[str, str] = {}
-    for trace in exposure.data:
-        meta = trace.meta if isinstance(trace.meta, dict) else {}
-        if meta.get("kind") == "exposed" and trace.line.color:
-            found.setdefault(meta["label"], trace.line.color)
-    used = len(found)
-    for label in labels:
-        if label not in found:
-            found[label] = pal.categorical(used)
-            used += 1
-    return found
-
-
-def _chart(key: str, title: str, caption: str, figure: Any, data: pd.DataFrame) -> dict[str, Any]:
-    return {
-        "key": key,
-        "title": title,
-        "caption": caption,
-        "figure": json.loads(figure.to_json()),
-        "csv": _csv(data),
-        "filename": f"{key}.csv",
-        "rows": len(data),
-    }
-
-
-def _pair_of_bars(
-    title: str,
-    panels: Sequence[tuple[str, str, float, str]],
-    rows: list[dict[str, Any]],
-    colours: Mapping[str, str],
-    unit: str,
-    number: str,
-) -> Any:
-    """Two side-by-side bar panels, one bar per coalition: panels are (title, column, scale, empty note)."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    from optimizer.viz import charts
-
-    labels = [r["label"] for r in rows]
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[0] for p in panels], horizontal_spacing=0.1)
-    for col, (panel, column, scale, empty) in enumerate(panels, start=1):
-        values = [float(r[column] or 0.0) / scale for r in rows]
-        fig.add_trace(
-            go.Bar(
-                x=labels,
-                y=values,
-                marker={"color": [colours[label] for label in labels]},
-                text=[format(v, number) for v in values],
-                textposition="outside",
-                cliponaxis=False,
-                showlegend=False,
-                hovertemplate=f"%{{x}}<br>{panel}: %{{y:{number}}} {unit}<extra></extra>",
-                meta={"column": column, "scale": scale},
-            ),
-            row=1,
-            col=col,
-        )
-        if not any(values):
-            fig.add_annotation(
-                text=empty,
-                x=0.5,
-                y=0.5,
-                xref=f"x{'' if col == 1 else col} domain",
-                yref=f"y{'' if col == 1 else col} domain",
-                showarrow=False,
-                font={"color": "#555"},
-            )
-        fig.update_yaxes(title_text=unit, tickformat=number, rangemode="tozero", gridcolor="#eee", row=1, col=col)
-    return charts._style(fig, title, height=420, legend=False, panels=True)
-
-
-def compare_figures(result: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """A `CompareResult` (as JSON) -> the page's charts, each with the CSV of what it draws.
-
-    Exposure by year (one line per coalition, `optimizer.viz`), cost and capex, exposed and
-    unmet demand, and new capacity by stage. Cells without an allocation (solver errors) have
-    no numbers and are left out of the bar charts; the page lists them with their message.
-    """
-    import plotly.graph_objects as go
-
-    from optimizer.viz import analysis_charts, charts
-
-    out: list[dict[str, Any]] = []
-    exposure = analysis_charts(dict(result))[0]
-    out.append(
-        _chart(
-            "exposure_by_year",
-            "Exposed share of demand by year",
-            exposure.caption,
-            exposure.figure,
-            exposure.data.rename(columns={"label": "coalition"}),
-        )
-    )
-    labelled = _labelled(result)
-    colours = _colours([label for label, _ in labelled], exposure.figure)
-    solved = [(label, c) for label, c in labelled if c.get("exposure_share_years") is not None]
-    base = [{"label": label, "coalition": c["coalition"], "scenario": c["scenario"]} for label, c in solved]
-
-    money = [
-        {**b, "cost_usd": c.get("cost_usd"), "capex_usd": c.get("capex_usd")}
-        for b, (_, c) in zip(base, solved, strict=True)
-    ]
-    title = "What each plan costs over the horizon (USD bn)"
-    figure = (
-        _pair_of_bars(
-            title,
-            [
-                ("Total cost of the plan", "cost_usd", 1e9, "no cost"),
-                ("Capital spent on new capacity", "capex_usd", 1e9, "no new capacity is built"),
-            ],
-            money,
-            colours,
-            "USD bn",
-            ",.2f",
-        )
-        if money
-        else charts.empty_figure(title, "No coalition could be solved.")
-    )
-    out.append(
-        _chart(
-            "cost_capex",
-            title,
-            "Total cost: everything the plan pays over the horizon (purchases, operation, tariffs, capital"
-            " and penalties), in US dollars; capital: what it spends on new capacity, within the budget.",
-            figure,
-            pd.DataFrame(money, columns=["label", "coalition", "scenario", "cost_usd", "capex_usd"]),
-        )
-    )
-
-    tonnes = [
-        {**b, "exposed_t": c.get("exposed_t"), "unmet_t": c.get("unmet_t")}
-        for b, (_, c) in zip(base, solved, strict=True)
-    ]
-    title = "Demand exposed to the adversary, and demand left unmet (t)"
-    figure = (
-        _pair_of_bars(
-            title,
-            [
-                ("Exposed to the adversary", "exposed_t", 1.0, "nothing exposed"),
-                ("Left unmet", "unmet_t", 1.0, "all demand is met"),
-            ],
-            tonnes,
-            colours,
-            "t, summed over years and materials",
-            ",.0f",
-        )
-        if tonnes
-        else charts.empty_figure(title, "No coalition could be solved.")
-    )
-    out.append(
-        _chart(
-            "exposed_unmet",
-            title,
-            "Tonnes of coalition demand (oxide equivalent) over the whole horizon that are adversary-made or carry"
-            " adversary input, and tonnes nobody supplies (for instance under an export ban).",
-            figure,
-            pd.DataFrame(tonnes, columns=["label", "coalition", "scenario", "exposed_t", "unmet_t"]),
-        )
-    )
-
-    stages = list(charts.STAGE_LABELS)
-    for _, c in solved:
-        stages += [s for s in c.get("capacity_by_stage", {}) if s not in stages]
-    capacity = [
-        {**b, "stage": stage, "capacity_t_per_yr": float(c.get("capacity_by_stage", {}).get(stage, 0.0))}
-        for b, (_, c) in zip(base, solved, strict=True)
-        for stage in stages
-    ]
-    title = "New capacity built, by stage (t/yr)"
-    frame = pd.DataFrame(capacity, columns=["label", "coalition", "scenario", "stage", "capacity_t_per_yr"])
-    if frame.empty or not (frame["capacity_t_per_yr"] > 0).any():
-        figure = charts.empty_figure(title, "No coalition builds new capacity (is the budget zero?).")
-    else:
-        figure = go.Figure()
-        for label, _ in solved:
-            part = frame[frame["label"] == label]
-            figure.add_trace(
-                go.Bar(
-                    x=[charts.stage_label(s) for s in part["stage"]],
-                    y=part["capacity_t_per_yr"],
-                    name=label,
-                    marker={"color": colours[label]},
-                    hovertemplate=f"{label}<br>%{{x}}: %{{y:,.0f}} t/yr built<extra></extra>",
-                    meta={"label": label},
-                )
-            )
-        figure.update_layout(barmode="group", bargap=0.2)
-        figure.update_yaxes(title_text="new capacity, t/yr (oxide-eq)", tickformat=",.0f", gridcolor="#eee")
-        figure.update_xaxes(title_text="stage")
-        charts._style(figure, title, height=440)
-    out.append(
-        _chart(
-            "capacity_by_stage",
-            title,
-            "New capacity each coalition's plan builds over the horizon, added up over host countries and"
-            " materials, by stage of the supply chain.",
-            figure,
-            frame,
-        )
-    )
-    return out
+# --- figures ---------------------------------------------------------------------------
 
 
 @router.get(
@@ -421,7 +196,9 @@ def figures(
             headers={"Retry-After": "1"} if waiting else None,
             extra={"state": job.state, "job_id": job_id},
         )
+    # imported here: plotly loads only when a chart is asked for
     from optimizer.viz.charts import chart_config
+    from optimizer.viz.compare import compare_figures
 
     charts = compare_figures(finite_json(stored.body))
     return JSONResponse({"job_id": job_id, "config": chart_config(), "charts": charts})

@@ -7,7 +7,9 @@
     >>> write_report(result, "report.html")           # self-contained, opens offline
 
 The same report from the command line: ``coalition report [RESULT_OR_SCENARIO] --out report.html``.
-See docs/report.md.
+See docs/report.md. A comparison's charts (those of the web page, docs/ui.md):
+``compare_figures(result)``, ``write_compare_report(result, "compare.html")`` or
+``coalition chart compare COMPARE_JSON --out compare.html``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ _SOURCES = {
         "shapley_chart",
         "tornado_chart",
     ),
+    "optimizer.viz.compare": ("compare_charts", "compare_figures", "write_compare_report"),
     "optimizer.viz.data": (
         "adversary_share_table",
         "capacity_online_table",
@@ -66,7 +69,9 @@ __all__ = [
     "capacity_online_table",
     "capex_by_host_chart",
     "capex_by_host_table",
+    "compare_charts",
     "compare_exposure",
+    "compare_figures",
     "exposure_chart",
     "exposure_table",
     "fan_chart",
@@ -81,5 +86,6 @@ __all__ = [
     "shapley_values",
     "tornado_bars",
     "tornado_chart",
+    "write_compare_report",
     "write_report",
 ]

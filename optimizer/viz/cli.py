@@ -1,6 +1,6 @@
-"""The `coalition report` command: one self-contained HTML file for decision makers.
+"""The `coalition report` and `coalition chart compare` commands: self-contained HTML files.
 
-`register(app)` adds it to the `coalition` Typer app (see the end of optimizer/cli.py).
+`register(app)` adds them to the `coalition` Typer app (see the end of optimizer/cli.py).
 """
 
 from __future__ import annotations
@@ -53,8 +53,36 @@ def load_result_or_solve(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `coalition report` to the app."""
+    """Add `coalition report` and `coalition chart` to the app."""
     from optimizer.cli import friendly_errors
+
+    # a group, so that charts of the other analyses can join `compare` under the same name
+    chart_app = typer.Typer(help="Charts of an analysis result, as one self-contained HTML file.", no_args_is_help=True)
+    app.add_typer(chart_app, name="chart")
+
+    @chart_app.command("compare")
+    @friendly_errors
+    def chart_compare(
+        source: Annotated[
+            Path,
+            typer.Argument(
+                metavar="COMPARE_JSON",
+                help="A comparison as JSON: what `coalition compare A B --json` prints, or a compare job's"
+                " `GET /v1/jobs/{id}/result`.",
+            ),
+        ],
+        out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path("compare.html"),
+        csv: Annotated[Path | None, typer.Option("--csv", help="Also write each chart's data as CSV here.")] = None,
+    ) -> None:
+        """Write the comparison page's charts (exposure, cost, exposed and unmet demand, new capacity) to HTML."""
+        from optimizer.cli import console
+        from optimizer.viz.compare import load_compare, write_compare_report
+
+        files = write_compare_report(load_compare(source), out, csv_dir=csv)
+        size = files.html.stat().st_size / 1e6
+        console.print(f"wrote {files.html} ({size:,.1f} MB, self-contained: open it in any browser, no network needed)")
+        if files.csv:
+            console.print(f"wrote {len(files.csv)} CSV files to {csv}")
 
     @app.command("report")
     @friendly_errors

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from api.routes.ui import compare_figures
+from optimizer.viz.compare import compare_figures
 
 from .conftest import LOOPBACK, REPO, Browser, Served
 

@@ -12,11 +12,12 @@ import pytest
 
 from api.config import Settings
 from api.main import create_app
-from api.routes.ui import compare_figures, plotly_js_path
+from api.routes.ui import plotly_js_path
 from api.security import create_api_key
 from optimizer.data.registry import datasets_root
 from optimizer.schemas import Scenario
 from optimizer.viz import palette as pal
+from optimizer.viz.compare import compare_figures
 
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 from fastapi.testclient import TestClient  # noqa: E402 - after the warning filter
