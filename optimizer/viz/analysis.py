@@ -178,18 +178,9 @@ def analysis_charts(
     kind = data.get("kind")
     out: list[AnalysisChart] = []
     if kind == "compare":
-        table = compare_exposure(data)
-        title = "Coalitions compared: exposed share of demand by year"
-        out.append(
-            AnalysisChart(
-                "compare_exposure",
-                title,
-                charts.exposure_chart(table, title=title),
-                table,
-                "One line per coalition (and scenario): the share of coalition demand exposed to the adversary;"
-                " dotted lines show demand left unmet.",
-            )
-        )
+        from optimizer.viz.compare import compare_charts  # it builds on this module
+
+        out.extend(compare_charts(data))
     elif kind == "frontier":
         table = frontier_points(data)
         out.append(

@@ -31,7 +31,7 @@ from plotly.subplots import make_subplots
 from optimizer.errors import CoalitionError
 from optimizer.viz import charts
 from optimizer.viz import palette as pal
-from optimizer.viz.analysis import AnalysisChart, _as_dict, analysis_charts
+from optimizer.viz.analysis import AnalysisChart, _as_dict, compare_exposure
 
 if TYPE_CHECKING:  # the report module imports the solver: load it only to write HTML
     from optimizer.analysis.schemas import CompareResult
@@ -190,18 +190,20 @@ def compare_charts(result: CompareLike) -> list[AnalysisChart]:
     Keys: exposure_by_year, cost_capex, exposed_unmet, capacity_by_stage (in that order).
     """
     data = _as_dict(result)
-    exposure = analysis_charts(data)[0]
+    table = compare_exposure(data)
+    exposure = charts.exposure_chart(table, title="Coalitions compared: exposed share of demand by year")
     out = [
         AnalysisChart(
             "exposure_by_year",
             "Exposed share of demand by year",
-            exposure.figure,
-            exposure.data.rename(columns={"label": "coalition"}),
-            exposure.caption,
+            exposure,
+            table.rename(columns={"label": "coalition"}),
+            "One line per coalition (and scenario): the share of coalition demand exposed to the adversary;"
+            " dotted lines show demand left unmet.",
         )
     ]
     labelled = _labelled(data)
-    colours = _colours([label for label, _ in labelled], exposure.figure)
+    colours = _colours([label for label, _ in labelled], exposure)
     # (first columns of the tables, cell); cells without numbers (no allocation) are left out of the bars
     solved = [
         ({"label": label, "coalition": c["coalition"], "scenario": c["scenario"]}, c)

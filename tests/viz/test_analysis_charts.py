@@ -121,6 +121,9 @@ def test_compare_feeds_the_exposure_chart(world):
         cell = next(c for c in result.cells if c.coalition == line.meta["label"])
         expected = sorted((r["year"], r["exposed_share"]) for r in cell.exposed_share_by_year)
         assert list(line.y) == pytest.approx([v for _, v in expected])
+    # The report of a comparison draws the page's four charts (optimizer/viz/compare.py).
+    keys = [c.key for c in va.analysis_charts(result)]
+    assert keys == ["exposure_by_year", "cost_capex", "exposed_unmet", "capacity_by_stage"]
 
 
 def test_load_analysis_rejects_other_json(tmp_path):
