@@ -7,12 +7,76 @@ from typing import Any
 
 import pandas as pd
 import pyomo.core as pyo
+from pyomo.common.numeric_types import native_types, nonpyomo_leaf_types
+from pyomo.core.base.var import ScalarVar, VarData
+from pyomo.core.expr.numeric_expr import MonomialTermExpression
 
 from optimizer.model.index import ModelIndex
 from optimizer.model.inputs import COALITION_POOL, EXPOSED, FREE, ModelInputs
 from optimizer.schemas import Violation
 
 TOL = 1e-6  # t or USD below which a value is reported as zero
+
+_VARIABLES = (VarData, ScalarVar)
+
+
+class _SlowPathError(Exception):
+    """A node the fast evaluator leaves to Pyomo (an unset variable, a parameter ...)."""
+
+
+def _evaluate_node(node: Any) -> Any:
+    """An expression node's value, combining its arguments as Pyomo's evaluator does.
+
+    The same `_apply_operation` on the same argument values, in the same order, so the
+    result is bit-for-bit Pyomo's; only the visitor's per-node method calls are saved.
+    """
+    args = node.args
+    values: list[Any] = []
+    for i in range(node.nargs()):
+        arg = args[i]
+        cls = arg.__class__
+        if cls in nonpyomo_leaf_types:
+            values.append(arg)
+        elif cls in _VARIABLES:
+            value = arg.value
+            if value is None:
+                raise _SlowPathError  # let Pyomo raise (and log) its own error
+            values.append(value)
+        elif cls is MonomialTermExpression and arg.args[0].__class__ in nonpyomo_leaf_types:
+            # coefficient x variable, the bulk of a cost sum: its _apply_operation is l * r.
+            coef, var = arg.args
+            value = var.value if var.__class__ in _VARIABLES else None
+            if value is None:
+                raise _SlowPathError
+            values.append(coef * value)
+        elif arg.is_expression_type():
+            values.append(_evaluate_node(arg))
+        else:
+            raise _SlowPathError
+    return node._apply_operation(values)
+
+
+def evaluate(expr: Any) -> Any:
+    """pyo.value(expr) of a solved model's variable or expression, several times faster.
+
+    Anything unusual (an unset variable, a parameter, an arithmetic error) goes to
+    pyo.value itself, so errors and their log lines stay Pyomo's own.
+    """
+    cls = expr.__class__
+    if cls in native_types:
+        return expr
+    if cls in _VARIABLES:
+        value = expr.value
+        return value if value is not None else pyo.value(expr)
+    if not expr.is_expression_type():
+        return pyo.value(expr)
+    try:
+        result = _evaluate_node(expr)
+    except Exception:  # Pyomo evaluates it again and raises (and logs) as it always did
+        return pyo.value(expr)
+    if result is None or (result.__class__ not in native_types and result.is_numeric_type() is True):
+        return pyo.value(expr)
+    return result
 
 
 def _values(var: pyo.Var) -> dict[Any, float]:
@@ -21,16 +85,9 @@ def _values(var: pyo.Var) -> dict[Any, float]:
 
 def builds_table(model: pyo.ConcreteModel, inputs: ModelInputs) -> pd.DataFrame:
     """New capacity started, where, when it comes online and what it costs."""
+    # Rows as tuples, not dicts: pandas builds the same frame from either, tuples faster.
     rows = [
-        {
-            "country": r,
-            "stage": s,
-            "material": m,
-            "start_year": t,
-            "online_year": t + inputs.lead[(r, s)],
-            "capacity_t_per_yr": v,
-            "capex_usd": v * inputs.capex[(r, s, m)],
-        }
+        (r, s, m, t, t + inputs.lead[(r, s)], v, v * inputs.capex[(r, s, m)])
         for (r, s, m, t), v in _values(model.build).items()
     ]
     columns = ["country", "stage", "material", "start_year", "online_year", "capacity_t_per_yr", "capex_usd"]
@@ -39,68 +96,21 @@ def builds_table(model: pyo.ConcreteModel, inputs: ModelInputs) -> pd.DataFrame:
 
 def production_table(model: pyo.ConcreteModel) -> pd.DataFrame:
     """Output by country, stage, material, year and grade (t)."""
-    rows = [
-        {"country": r, "stage": s, "material": m, "year": t, "grade": g, "production_t": v}
-        for (r, s, m, t, g), v in _values(model.production).items()
-    ]
+    rows = [(r, s, m, t, g, v) for (r, s, m, t, g), v in _values(model.production).items()]
     return pd.DataFrame(rows, columns=["country", "stage", "material", "year", "grade", "production_t"])
 
 
 def shipments_table(model: pyo.ConcreteModel) -> pd.DataFrame:
     """Trade: own use, sales into and purchases from the market pools, and lane flows (t)."""
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for (r, s, m, t, g), v in _values(model.local).items():
-        rows.append(
-            {
-                "kind": "local",
-                "origin": r,
-                "destination": r,
-                "stage": s,
-                "material": m,
-                "year": t,
-                "grade": g,
-                "quantity_t": v,
-            }
-        )
+        rows.append(("local", r, r, s, m, t, g, v))
     for (r, p, s, m, t, g), v in _values(model.export).items():
-        rows.append(
-            {
-                "kind": "export",
-                "origin": r,
-                "destination": f"pool:{p}",
-                "stage": s,
-                "material": m,
-                "year": t,
-                "grade": g,
-                "quantity_t": v,
-            }
-        )
+        rows.append(("export", r, f"pool:{p}", s, m, t, g, v))
     for (q, p, s, m, t, g), v in _values(model.import_).items():
-        rows.append(
-            {
-                "kind": "import",
-                "origin": f"pool:{p}",
-                "destination": q,
-                "stage": s,
-                "material": m,
-                "year": t,
-                "grade": g,
-                "quantity_t": v,
-            }
-        )
+        rows.append(("import", f"pool:{p}", q, s, m, t, g, v))
     for (o, d, s, m, t, g), v in _values(model.flow).items():
-        rows.append(
-            {
-                "kind": "lane",
-                "origin": o,
-                "destination": d,
-                "stage": s,
-                "material": m,
-                "year": t,
-                "grade": g,
-                "quantity_t": v,
-            }
-        )
+        rows.append(("lane", o, d, s, m, t, g, v))
     columns = ["kind", "origin", "destination", "stage", "material", "year", "grade", "quantity_t"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -110,31 +120,31 @@ def deliveries_table(model: pyo.ConcreteModel, inputs: ModelInputs, ix: ModelInd
     from optimizer.model.constraints.balance import received
 
     last = inputs.last_stage
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     members = set(inputs.members)
     for q, m, t in inputs.demand:
         if q not in members:
             continue
-        free = pyo.value(received(model, ix, q, last, m, t, FREE))
-        exposed = pyo.value(received(model, ix, q, last, m, t, EXPOSED))
+        free = evaluate(received(model, ix, q, last, m, t, FREE))
+        exposed = evaluate(received(model, ix, q, last, m, t, EXPOSED))
         stock_in = stock_out = 0.0
         if (q, m, t) in model.stock:
-            stock_in = pyo.value(model.purchase[q, m, t])
-            stock_out = pyo.value(model.release[q, m, t])
-        rows.append(
-            {
-                "country": q,
-                "material": m,
-                "year": t,
-                "demand_t": inputs.demand[(q, m, t)],
-                "free_t": free,
-                "exposed_t": exposed,
-                "stock_purchase_t": stock_in,
-                "stock_release_t": stock_out,
-                "unmet_t": pyo.value(model.unmet[q, m, t]),
-            }
-        )
-    return pd.DataFrame(rows)
+            stock_in = evaluate(model.purchase[q, m, t])
+            stock_out = evaluate(model.release[q, m, t])
+        unmet = evaluate(model.unmet[q, m, t])
+        rows.append((q, m, t, inputs.demand[(q, m, t)], free, exposed, stock_in, stock_out, unmet))
+    columns = [
+        "country",
+        "material",
+        "year",
+        "demand_t",
+        "free_t",
+        "exposed_t",
+        "stock_purchase_t",
+        "stock_release_t",
+        "unmet_t",
+    ]
+    return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(rows)  # no rows: no columns, as before
 
 
 def exposure_by_year(deliveries: pd.DataFrame) -> pd.DataFrame:
@@ -152,25 +162,17 @@ def adversary_share_by_stage(model: pyo.ConcreteModel, inputs: ModelInputs, ix: 
     from optimizer.model.constraints.balance import received
     from optimizer.model.constraints.policy import into_coalition
 
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     grades = (FREE, EXPOSED)
     for s in inputs.stages:
         for m in inputs.materials:
             for t in inputs.years:
                 receivers = [q for q in inputs.members if q in ix.consumers.get((s, m), [])]
-                total = sum(pyo.value(received(model, ix, q, s, m, t, g)) for q in receivers for g in grades)
-                from_adv = pyo.value(into_coalition(model, ix, inputs, inputs.adversaries, s, m, t, grades))
-                rows.append(
-                    {
-                        "stage": s,
-                        "material": m,
-                        "year": t,
-                        "received_t": total,
-                        "from_adversaries_t": from_adv,
-                        "adversary_share": from_adv / total if total > TOL else 0.0,
-                    }
-                )
-    return pd.DataFrame(rows)
+                total = sum(evaluate(received(model, ix, q, s, m, t, g)) for q in receivers for g in grades)
+                from_adv = evaluate(into_coalition(model, ix, inputs, inputs.adversaries, s, m, t, grades))
+                rows.append((s, m, t, total, from_adv, from_adv / total if total > TOL else 0.0))
+    columns = ["stage", "material", "year", "received_t", "from_adversaries_t", "adversary_share"]
+    return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(rows)  # no rows: no columns, as before
 
 
 def stockpile_table(model: pyo.ConcreteModel) -> pd.DataFrame:
@@ -180,9 +182,9 @@ def stockpile_table(model: pyo.ConcreteModel) -> pd.DataFrame:
             "country": q,
             "material": m,
             "year": t,
-            "stock_t": pyo.value(model.stock[q, m, t]),
-            "purchase_t": pyo.value(model.purchase[q, m, t]),
-            "release_t": pyo.value(model.release[q, m, t]),
+            "stock_t": evaluate(model.stock[q, m, t]),
+            "purchase_t": evaluate(model.purchase[q, m, t]),
+            "release_t": evaluate(model.release[q, m, t]),
         }
         for (q, m, t) in model.stock
     ]
@@ -316,11 +318,23 @@ def cost_by_host(builds: pd.DataFrame) -> pd.DataFrame:
     return builds.groupby(["country", "stage"], as_index=False)["capex_usd"].sum()
 
 
+# Cells that need no boxing: what to_dict(orient="records") and `.item()` would leave as they are.
+_PLAIN_CELLS = (str, float, int, bool, type(None))
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A DataFrame as JSON-ready records (numpy scalars turned into Python ones)."""
-    return [
-        {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in frame.to_dict(orient="records")
-    ]
+    # Column by column: Series.tolist() already gives Python scalars for numeric columns,
+    # and other columns are taken as they are only when every cell is a plain Python value.
+    columns = [str(name) for name in frame.columns]
+    values = [series.tolist() for _name, series in frame.items()]
+    plain = all(type(v) in _PLAIN_CELLS for column in values for v in column)
+    if not plain or not columns or len(set(columns)) != len(columns) or columns != list(frame.columns):
+        return [
+            {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")
+        ]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def coalition_pool_sales(model: pyo.ConcreteModel) -> dict[str, float]:

@@ -206,86 +206,94 @@ def default_scenario(dataset: str = "rare_earths") -> Scenario:
 
 def extract(prepared: Prepared, outcome: SolveOutcome) -> Result:
     """Turn the solved model into a Result (tables only where there is an allocation)."""
-    model, inputs, ix = prepared.model, prepared.inputs, prepared.index
-    resolved = prepared.resolved
-    scenario = resolved.scenario
-    variables, constraints = model_size(model)
-    info = ModelInfo(
-        variables=variables,
-        constraints=constraints,
-        nonzeros=prepared.solver.nonzeros(),
-        solver="highs",
-        solver_version=solver_version(),
-        model_version=MODEL_VERSION,
-        objective_mode=scenario.objective.mode,
-        solves=outcome.solves,
-    )
-    if inputs.members != inputs.coalition:  # a subset of a member-parametric model
-        scenario = scenario.model_copy(update={"coalition": list(inputs.members)})
-    summary = ResultModel(
-        status=outcome.status,
-        message=outcome.message,
-        scenario=scenario.model_dump(mode="json"),
-        scenario_hash=scenario.content_hash(),
-        coalition=list(inputs.members),
-        adversaries=resolved.adversaries,
-        model=info,
-    )
-    tables: dict[str, pd.DataFrame] = {}
-    if not outcome.has_solution:
-        if not summary.message:
-            summary.message = f"no allocation: solver status {outcome.status}"
+    # Reading the solution makes many small objects next to the model's ~10^5 live ones: the
+    # cyclic garbage collector would rescan those (a quarter of extract on the default scenario).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        model, inputs, ix = prepared.model, prepared.inputs, prepared.index
+        resolved = prepared.resolved
+        scenario = resolved.scenario
+        variables, constraints = model_size(model)
+        info = ModelInfo(
+            variables=variables,
+            constraints=constraints,
+            nonzeros=prepared.solver.nonzeros(),
+            solver="highs",
+            solver_version=solver_version(),
+            model_version=MODEL_VERSION,
+            objective_mode=scenario.objective.mode,
+            solves=outcome.solves,
+        )
+        if inputs.members != inputs.coalition:  # a subset of a member-parametric model
+            scenario = scenario.model_copy(update={"coalition": list(inputs.members)})
+        summary = ResultModel(
+            status=outcome.status,
+            message=outcome.message,
+            scenario=scenario.model_dump(mode="json"),
+            scenario_hash=scenario.content_hash(),
+            coalition=list(inputs.members),
+            adversaries=resolved.adversaries,
+            model=info,
+        )
+        tables: dict[str, pd.DataFrame] = {}
+        if not outcome.has_solution:
+            if not summary.message:
+                summary.message = f"no allocation: solver status {outcome.status}"
+            return Result(summary, tables)
+
+        found = rx.violations(model, inputs, outcome.diagnosis)
+        if found and outcome.status == "optimal":
+            summary.status = "infeasible"
+            summary.message = "the scenario cannot be met as asked: " + " ".join(v.explanation for v in found)
+        summary.violations = found
+
+        builds = rx.builds_table(model, inputs)
+        deliveries = rx.deliveries_table(model, inputs, ix)
+        exposure = rx.exposure_by_year(deliveries)
+        tables = {
+            "exposure_by_year": exposure,
+            "deliveries": deliveries,
+            "builds": builds,
+            "production": rx.production_table(model),
+            "shipments": rx.shipments_table(model),
+            "stockpile": rx.stockpile_table(model),
+            "financing": rx.financing_table(model, inputs, builds),
+            "adversary_share_by_stage": rx.adversary_share_by_stage(model, inputs, ix),
+            "cost_by_host": rx.cost_by_host(builds),
+        }
+        unmet = deliveries.loc[deliveries["unmet_t"] > rx.TOL, ["country", "material", "year", "demand_t", "unmet_t"]]
+        tables["unmet_demand"] = unmet.reset_index(drop=True)
+        payer = tables["financing"].groupby("payer", as_index=False)["amount_usd"].sum()
+        tables["cost_by_payer"] = payer
+
+        summary.objective = {
+            "exposure_share_years": outcome.exposure,
+            "cost_usd": outcome.cost_usd,
+            "slack_penalty": outcome.slack_penalty,
+            "exposed_t": float(deliveries["exposed_t"].sum()),
+            "unmet_t": float(deliveries["unmet_t"].sum()),
+        }
+        summary.total_cost_usd = outcome.cost_usd
+        summary.cost_breakdown_usd = {
+            "capex": rx.evaluate(model.capex_usd),
+            "opex": rx.evaluate(model.opex_usd),
+            "trade": rx.evaluate(model.trade_usd),
+            "stock_holding": rx.evaluate(model.holding_usd),
+        }
+        summary.exposure_share_by_year = rx.records(exposure)
+        summary.adversary_share_by_stage = rx.records(tables["adversary_share_by_stage"])
+        summary.deliveries = rx.records(deliveries)
+        summary.builds = rx.records(builds)
+        summary.production = rx.records(tables["production"])
+        summary.shipments = rx.records(tables["shipments"])
+        summary.unmet_demand = rx.records(tables["unmet_demand"])
+        summary.stockpile = rx.records(tables["stockpile"])
+        summary.financing = rx.records(tables["financing"])
+        summary.cost_by_host = rx.records(tables["cost_by_host"])
+        summary.cost_by_payer = rx.records(payer)
+        summary.shadow_prices = rx.shadow_prices(model, inputs, outcome.duals)
         return Result(summary, tables)
-
-    found = rx.violations(model, inputs, outcome.diagnosis)
-    if found and outcome.status == "optimal":
-        summary.status = "infeasible"
-        summary.message = "the scenario cannot be met as asked: " + " ".join(v.explanation for v in found)
-    summary.violations = found
-
-    builds = rx.builds_table(model, inputs)
-    deliveries = rx.deliveries_table(model, inputs, ix)
-    exposure = rx.exposure_by_year(deliveries)
-    tables = {
-        "exposure_by_year": exposure,
-        "deliveries": deliveries,
-        "builds": builds,
-        "production": rx.production_table(model),
-        "shipments": rx.shipments_table(model),
-        "stockpile": rx.stockpile_table(model),
-        "financing": rx.financing_table(model, inputs, builds),
-        "adversary_share_by_stage": rx.adversary_share_by_stage(model, inputs, ix),
-        "cost_by_host": rx.cost_by_host(builds),
-    }
-    unmet = deliveries.loc[deliveries["unmet_t"] > rx.TOL, ["country", "material", "year", "demand_t", "unmet_t"]]
-    tables["unmet_demand"] = unmet.reset_index(drop=True)
-    payer = tables["financing"].groupby("payer", as_index=False)["amount_usd"].sum()
-    tables["cost_by_payer"] = payer
-
-    summary.objective = {
-        "exposure_share_years": outcome.exposure,
-        "cost_usd": outcome.cost_usd,
-        "slack_penalty": outcome.slack_penalty,
-        "exposed_t": float(deliveries["exposed_t"].sum()),
-        "unmet_t": float(deliveries["unmet_t"].sum()),
-    }
-    summary.total_cost_usd = outcome.cost_usd
-    summary.cost_breakdown_usd = {
-        "capex": pyo.value(model.capex_usd),
-        "opex": pyo.value(model.opex_usd),
-        "trade": pyo.value(model.trade_usd),
-        "stock_holding": pyo.value(model.holding_usd),
-    }
-    summary.exposure_share_by_year = rx.records(exposure)
-    summary.adversary_share_by_stage = rx.records(tables["adversary_share_by_stage"])
-    summary.deliveries = rx.records(deliveries)
-    summary.builds = rx.records(builds)
-    summary.production = rx.records(tables["production"])
-    summary.shipments = rx.records(tables["shipments"])
-    summary.unmet_demand = rx.records(tables["unmet_demand"])
-    summary.stockpile = rx.records(tables["stockpile"])
-    summary.financing = rx.records(tables["financing"])
-    summary.cost_by_host = rx.records(tables["cost_by_host"])
-    summary.cost_by_payer = rx.records(payer)
-    summary.shadow_prices = rx.shadow_prices(model, inputs, outcome.duals)
-    return Result(summary, tables)
+    finally:
+        if collecting:
+            gc.enable()

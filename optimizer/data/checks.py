@@ -28,26 +28,31 @@ def check_stage_chain(tables: Tables) -> Iterable[DatasetIssue]:
 def check_yields_complete(tables: Tables) -> Iterable[DatasetIssue]:
     """Every stage after the first has a yield for every material."""
     stages = tables["stages"]
-    first = stages.loc[stages["order"] == stages["order"].min(), "stage"].tolist()
-    have = set(zip(tables["yields"]["stage"], tables["yields"]["material"], strict=True))
-    for index, row in tables["yields"].iterrows():
-        if row["stage"] in first:
+    names, orders = stages["stage"].tolist(), stages["order"].tolist()
+    lowest = min(orders, default=None)  # None for no stages: then no stage is first, as with pandas' NaN
+    first = [stage for stage, order in zip(names, orders, strict=True) if order == lowest]
+    yields = tables["yields"]
+    have = set(zip(yields["stage"].tolist(), yields["material"].tolist(), strict=True))
+    for index, stage in zip(yields.index, yields["stage"].tolist(), strict=True):
+        if stage in first:
             yield DatasetIssue(
-                "yields.csv", f"the first stage '{row['stage']}' has no input, so no yield", _row(index), "stage"
+                "yields.csv", f"the first stage '{stage}' has no input, so no yield", _row(index), "stage"
             )
-    for stage in stages["stage"]:
+    materials = tables["materials"]["material"].tolist()
+    for stage in names:
         if stage in first:
             continue
-        for material in tables["materials"]["material"]:
+        for material in materials:
             if (stage, material) not in have:
                 yield DatasetIssue("yields.csv", f"no yield for stage '{stage}', material '{material}'")
 
 
 def check_capex_complete(tables: Tables) -> Iterable[DatasetIssue]:
     """Every stage and material has a capex, so every possible build has a price."""
-    have = set(zip(tables["capex"]["stage"], tables["capex"]["material"], strict=True))
-    for stage in tables["stages"]["stage"]:
-        for material in tables["materials"]["material"]:
+    have = set(zip(tables["capex"]["stage"].tolist(), tables["capex"]["material"].tolist(), strict=True))
+    materials = tables["materials"]["material"].tolist()
+    for stage in tables["stages"]["stage"].tolist():
+        for material in materials:
             if (stage, material) not in have:
                 yield DatasetIssue("capex.csv", f"no capex for stage '{stage}', material '{material}'")
 
@@ -55,8 +60,8 @@ def check_capex_complete(tables: Tables) -> Iterable[DatasetIssue]:
 def check_lead_times_complete(tables: Tables) -> Iterable[DatasetIssue]:
     """Every stage has a default lead time (a row with an empty country)."""
     lead = tables["lead_times"]
-    defaults = set(lead.loc[lead["country"].isna(), "stage"])
-    for stage in tables["stages"]["stage"]:
+    defaults = set(lead.loc[lead["country"].isna(), "stage"].tolist())
+    for stage in tables["stages"]["stage"].tolist():
         if stage not in defaults:
             yield DatasetIssue("lead_times.csv", f"stage '{stage}' has no default row (empty country)", None, "country")
 
@@ -64,19 +69,22 @@ def check_lead_times_complete(tables: Tables) -> Iterable[DatasetIssue]:
 def check_lanes_not_self(tables: Tables) -> Iterable[DatasetIssue]:
     """A lane joins two different countries (local use needs no lane)."""
     lanes = tables["lanes"]
-    for index, row in lanes.iterrows():
-        if row["origin"] == row["destination"]:
+    # Columns as Python lists: iterrows built a Series per row, and its cells are these same values.
+    pairs = zip(lanes.index, lanes["origin"].tolist(), lanes["destination"].tolist(), strict=True)
+    for index, origin, destination in pairs:
+        if origin == destination:
             yield DatasetIssue("lanes.csv", "origin equals destination", _row(index), "destination")
 
 
 def check_stock_fits(tables: Tables) -> Iterable[DatasetIssue]:
     """An initial stock fits within its stockpile capacity."""
     stock = tables["stockpiles"]
-    for index, row in stock.iterrows():
-        if row["initial_stock_t"] > row["capacity_t"]:
+    rows = zip(stock.index, stock["initial_stock_t"].tolist(), stock["capacity_t"].tolist(), strict=True)
+    for index, initial, capacity in rows:
+        if initial > capacity:
             yield DatasetIssue(
                 "stockpiles.csv",
-                f"initial stock {row['initial_stock_t']} t exceeds capacity {row['capacity_t']} t",
+                f"initial stock {initial} t exceeds capacity {capacity} t",
                 _row(index),
                 "initial_stock_t",
             )
@@ -84,8 +92,9 @@ def check_stock_fits(tables: Tables) -> Iterable[DatasetIssue]:
 
 def check_coalitions_nonempty(tables: Tables) -> Iterable[DatasetIssue]:
     """A coalition preset has at least one member."""
-    for index, row in tables["coalitions"].iterrows():
-        if not row["members"]:
+    coalitions = tables["coalitions"]
+    for index, members in zip(coalitions.index, coalitions["members"].tolist(), strict=True):
+        if not members:
             yield DatasetIssue("coalitions.csv", "a coalition needs at least one member", _row(index), "members")
 
 

@@ -11,7 +11,9 @@ countries rather than with their square.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -138,39 +140,47 @@ class ModelInputs:
         return ramp[years_online] if years_online < len(ramp) else 1.0
 
 
-def _lead_times(rs: ResolvedScenario) -> dict[tuple[str, str], int]:
+def _rows(table: pd.DataFrame, *columns: str) -> Iterator[tuple[Any, ...]]:
+    """The named columns row by row, with the values itertuples gives.
+
+    itertuples makes a namedtuple class on every call and slices every column, even those
+    a caller never reads; Series.tolist() hands back the same Python scalars.
+    """
+    return zip(*(table[col].tolist() for col in columns), strict=True)
+
+
+def _lead_times(rs: ResolvedScenario, stages: list[str]) -> dict[tuple[str, str], int]:
     table = rs.dataset["lead_times"]
-    default = {row.stage: int(row.lead_time_years) for row in table.itertuples() if row.country is None}
-    specific = {
-        (row.country, row.stage): int(row.lead_time_years) for row in table.itertuples() if row.country is not None
-    }
-    return {(r, s): specific.get((r, s), default[s]) for r in rs.dataset.countries for s in rs.dataset.stages}
+    rows = list(_rows(table, "country", "stage", "lead_time_years"))
+    default = {stage: int(years) for country, stage, years in rows if country is None}
+    specific = {(country, stage): int(years) for country, stage, years in rows if country is not None}
+    return {(r, s): specific.get((r, s), default[s]) for r in rs.dataset.countries for s in stages}
 
 
 def _existing_capacity(rs: ResolvedScenario, years: list[int]) -> dict[tuple[str, str, str, int], float]:
     existing: dict[tuple[str, str, str, int], float] = defaultdict(float)
-    for row in rs.dataset["capacity"].itertuples():
+    for country, stage, material, capacity in _rows(
+        rs.dataset["capacity"], "country", "stage", "material", "capacity_t_per_yr"
+    ):
         for t in years:
-            existing[(row.country, row.stage, row.material, t)] += row.capacity_t_per_yr
-    for row in rs.dataset["projects"].itertuples():
+            existing[(country, stage, material, t)] += capacity
+    for country, stage, material, capacity, online_year in _rows(
+        rs.dataset["projects"], "country", "stage", "material", "capacity_t_per_yr", "online_year"
+    ):
         for t in years:
-            if t >= row.online_year:
-                existing[(row.country, row.stage, row.material, t)] += row.capacity_t_per_yr
+            if t >= online_year:
+                existing[(country, stage, material, t)] += capacity
     return dict(existing)
 
 
-def _max_build(rs: ResolvedScenario, hosts: list[str]) -> dict[Key3, float]:
-    table = rs.dataset["build_limits"]
-    default = {(row.stage, row.material): row.max_build_t_per_yr for row in table.itertuples() if row.country is None}
-    specific = {
-        (row.country, row.stage, row.material): row.max_build_t_per_yr
-        for row in table.itertuples()
-        if row.country is not None
-    }
+def _max_build(rs: ResolvedScenario, hosts: list[str], stages: list[str], materials: list[str]) -> dict[Key3, float]:
+    rows = list(_rows(rs.dataset["build_limits"], "country", "stage", "material", "max_build_t_per_yr"))
+    default = {(stage, material): limit for country, stage, material, limit in rows if country is None}
+    specific = {(country, stage, material): limit for country, stage, material, limit in rows if country is not None}
     limits: dict[Key3, float] = {}
     for r in hosts:
-        for s in rs.dataset.stages:
-            for m in rs.dataset.materials:
+        for s in stages:
+            for m in materials:
                 value = specific.get((r, s, m), default.get((s, m)))
                 if value is not None:
                     limits[(r, s, m)] = value
@@ -179,21 +189,21 @@ def _max_build(rs: ResolvedScenario, hosts: list[str]) -> dict[Key3, float]:
 
 def _demand(rs: ResolvedScenario, years: list[int]) -> dict[tuple[str, str, int], float]:
     demand = {}
-    for row in rs.dataset["demand"].itertuples():
-        if row.country not in rs.coalition:
+    columns = ("country", "material", "demand_t_per_yr", "growth_rate", "base_year")
+    for country, material, base, growth, base_year in _rows(rs.dataset["demand"], *columns):
+        if country not in rs.coalition:
             continue
         for t in years:
-            demand[(row.country, row.material, t)] = row.demand_t_per_yr * (1 + row.growth_rate) ** (t - row.base_year)
+            demand[(country, material, t)] = base * (1 + growth) ** (t - base_year)
     return demand
 
 
-def _tariff_lookup(rs: ResolvedScenario) -> dict[tuple[str, str, str], float]:
+def _tariff_lookup(rs: ResolvedScenario, stages: list[str]) -> dict[tuple[str, str, str], float]:
     """(importer, origin, stage) -> ad-valorem rate; a row with empty stage covers every stage."""
     rates: dict[tuple[str, str, str], float] = {}
-    table = rs.dataset["tariffs"]
-    for row in table.itertuples():
-        for s in [row.stage] if row.stage is not None else rs.dataset.stages:
-            rates[(row.importer, row.origin, s)] = row.tariff_rate
+    for importer, origin, stage, rate in _rows(rs.dataset["tariffs"], "importer", "origin", "stage", "tariff_rate"):
+        for s in [stage] if stage is not None else stages:
+            rates[(importer, origin, s)] = rate
     return rates
 
 
@@ -219,14 +229,20 @@ def build_inputs(rs: ResolvedScenario, parametric_members: bool = False) -> Mode
     hosts = list(coalition) if sc.build_hosts == "coalition" else coalition + rs.third_parties
     hosts = [r for r in ds.countries if r in hosts]
 
-    stage_table = ds["stages"].set_index("stage")
-    factor = dict(zip(ds["countries"]["iso3"], ds["countries"]["capex_factor"], strict=True))
-    capex_base = {(row.stage, row.material): row.capex_usd_per_t_yr for row in ds["capex"].itertuples()}
-    ore_share = dict(zip(ds["materials"]["material"], ds["materials"]["ore_share"], strict=True))
+    # Stage attributes by stage name (what set_index("stage")[col].to_dict() gave).
+    stage_table = ds["stages"]
+    stage_names = stage_table["stage"].tolist()
+
+    def by_stage(col: str) -> dict[str, Any]:
+        return dict(zip(stage_names, stage_table[col].tolist(), strict=True))
+
+    factor = dict(zip(ds["countries"]["iso3"].tolist(), ds["countries"]["capex_factor"].tolist(), strict=True))
+    capex_base = {(s, m): v for s, m, v in _rows(ds["capex"], "stage", "material", "capex_usd_per_t_yr")}
+    ore_share = dict(zip(ds["materials"]["material"].tolist(), ds["materials"]["ore_share"].tolist(), strict=True))
     mine_life = ds.parameter("mine_life_years", 20.0)
     reserve_cap = {
-        (row.country, m): row.reserves_t * ore_share[m] / mine_life
-        for row in ds["reserves"].itertuples()
+        (country, m): reserves * ore_share[m] / mine_life
+        for country, reserves in _rows(ds["reserves"], "country", "reserves_t")
         for m in materials
     }
     demand = _demand(rs, years)
@@ -234,15 +250,15 @@ def build_inputs(rs: ResolvedScenario, parametric_members: bool = False) -> Mode
 
     default_share = ds.parameter("default_third_party_share", 0.5)
     tp = ds["third_party"]
-    tp_table = dict(zip(tp["country"], tp["max_share_to_coalition"], strict=True))
-    offtake_table = dict(zip(tp["country"], tp["new_build_offtake_share"], strict=True))
+    tp_table = dict(zip(tp["country"].tolist(), tp["max_share_to_coalition"].tolist(), strict=True))
+    offtake_table = dict(zip(tp["country"].tolist(), tp["new_build_offtake_share"].tolist(), strict=True))
     default_offtake = ds.parameter("default_new_build_offtake", 1.0)
     sellers = [r for r in ds.countries if r not in adversaries]
     offtake = {r: offtake_table.get(r, default_offtake) for r in sellers}
     # A coalition does not build where it cannot count on the output.
     hosts = [r for r in hosts if r in coalition or offtake[r] > 0]
-    price = stage_table["price_usd_per_t"].to_dict()
-    tariff = _tariff_lookup(rs)
+    price = by_stage("price_usd_per_t")
+    tariff = _tariff_lookup(rs, stages)
     pool_tariff = {}
     for r in ds.countries:
         if r in coalition:
@@ -253,15 +269,19 @@ def build_inputs(rs: ResolvedScenario, parametric_members: bool = False) -> Mode
             if rate > 0:
                 pool_tariff[(r, s)] = rate * price[s]
     lanes, lane_cost = [], {}
-    for row in ds["lanes"].itertuples():
-        for m in [row.material] if row.material is not None else materials:
-            key = (row.origin, row.destination, row.stage, m)
-            rate = row.tariff_rate + tariff.get((row.destination, row.origin, row.stage), 0.0)
+    lane_columns = ("origin", "destination", "stage", "material", "tariff_rate", "transport_usd_per_t")
+    for origin, destination, stage, material, tariff_rate, transport in _rows(ds["lanes"], *lane_columns):
+        for m in [material] if material is not None else materials:
+            key = (origin, destination, stage, m)
+            rate = tariff_rate + tariff.get((destination, origin, stage), 0.0)
             lanes.append(key)
-            lane_cost[key] = row.transport_usd_per_t + rate * price[row.stage]
+            lane_cost[key] = transport + rate * price[stage]
 
-    stock = ds["stockpiles"]
-    lead = _lead_times(rs)
+    stock = list(
+        _rows(ds["stockpiles"], "country", "material", "initial_stock_t", "capacity_t", "holding_usd_per_t_yr")
+    )
+    lead = _lead_times(rs, stages)
+    ramp_up = by_stage("ramp_up")
     inputs = ModelInputs(
         countries=ds.countries,
         coalition=coalition,
@@ -271,35 +291,27 @@ def build_inputs(rs: ResolvedScenario, parametric_members: bool = False) -> Mode
         materials=materials,
         years=years,
         hosts=hosts,
-        utilisation=stage_table["max_utilisation"].to_dict(),
-        ramp={s: [float(x) for x in (stage_table.at[s, "ramp_up"] or [])] for s in stages},
-        yield_={(row.stage, row.material): row.yield_t_per_t for row in ds["yields"].itertuples()},
+        utilisation=by_stage("max_utilisation"),
+        ramp={s: [float(x) for x in (ramp_up[s] or [])] for s in stages},
+        yield_={(s, m): v for s, m, v in _rows(ds["yields"], "stage", "material", "yield_t_per_t")},
         existing=_existing_capacity(rs, years),
         lead=lead,
         capex={(r, s, m): capex_base[(s, m)] * factor[r] for r in hosts for s in stages for m in materials},
-        opex={(row.stage, row.material): row.opex_usd_per_t for row in ds["opex"].itertuples()},
-        max_build=_max_build(rs, hosts),
+        opex={(s, m): v for s, m, v in _rows(ds["opex"], "stage", "material", "opex_usd_per_t")},
+        max_build=_max_build(rs, hosts, stages, materials),
         reserve_cap=reserve_cap,
         demand=demand,
         material_weight=weight,
         unmet_penalty=sc.objective.unmet_penalty or ds.parameter("unmet_penalty", 10.0),
         third_party_share={r: tp_table.get(r, default_share) for r in sellers},
         new_build_offtake=offtake,
-        pool_transport=stage_table["transport_usd_per_t"].to_dict(),
+        pool_transport=by_stage("transport_usd_per_t"),
         pool_tariff=pool_tariff,
         lanes=lanes,
         lane_cost=lane_cost,
-        stock_initial={
-            (row.country, row.material): row.initial_stock_t for row in stock.itertuples() if row.country in coalition
-        },
-        stock_capacity={
-            (row.country, row.material): row.capacity_t for row in stock.itertuples() if row.country in coalition
-        },
-        stock_holding={
-            (row.country, row.material): row.holding_usd_per_t_yr
-            for row in stock.itertuples()
-            if row.country in coalition
-        },
+        stock_initial={(r, m): initial for r, m, initial, _cap, _hold in stock if r in coalition},
+        stock_capacity={(r, m): capacity for r, m, _init, capacity, _hold in stock if r in coalition},
+        stock_holding={(r, m): holding for r, m, _init, _cap, holding in stock if r in coalition},
         budget_usd=sc.budget_usd,
         member_budgets=dict(sc.member_budgets_usd),
     )
