@@ -216,7 +216,8 @@ def section_settings(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 
 PHASE1_SOLVERS = ("simplex", "ipm")
-PHASE2_VARIANTS = (("simplex", "warm"), ("simplex", "cold"), ("ipm", "cold"))
+# "simplex" is dual simplex (simplex_strategy 1), "primal" primal simplex (4).
+PHASE2_VARIANTS = (("simplex", "warm"), ("primal", "warm"), ("simplex", "cold"), ("ipm", "cold"))
 
 
 def section_phases(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:

@@ -328,7 +328,8 @@ def highs_alone(args: argparse.Namespace) -> dict[str, Any]:
                 highs.setBasis(warm_basis)
             else:
                 highs.clearSolver()
-            out["phase2_variants"].append({**run(solver), "start": start})
+            method = run("simplex", strategy=4) if solver == "primal" else run(solver)
+            out["phase2_variants"].append({**method, "solver": solver, "start": start})
     return out
 
 
