@@ -20,7 +20,15 @@ from typing import Any
 import highspy
 import numpy as np
 import pyomo.core as pyo
-from pyomo.common.numeric_types import native_types
+from pyomo.common.numeric_types import native_numeric_types, native_types
+from pyomo.core.base.var import ScalarVar, VarData
+from pyomo.core.expr.numeric_expr import (
+    LinearExpression,
+    MonomialTermExpression,
+    NegationExpression,
+    ProductExpression,
+    SumExpression,
+)
 from pyomo.core.expr.visitor import identify_mutable_parameters
 from pyomo.repn.linear import LinearRepnVisitor
 
@@ -37,6 +45,99 @@ class _ModelVariables:
 
     def add(self, var: Any) -> None:
         raise ValueError(f"variable {var.name} is not part of the model handed to HiGHS")
+
+
+_VARIABLES = (VarData, ScalarVar)
+_SUMS = (LinearExpression, SumExpression)
+
+
+class _NotPlain(Exception):  # noqa: N818 - a signal to take the general path
+    """An expression node the plain-sum reader leaves to Pyomo's visitor."""
+
+
+def _plain(expr: Any, column_of: dict[int, int]) -> tuple[dict[int, Any], Any, Any]:
+    """(coefficients by column, constant, multiplier) of a plain linear expression.
+
+    Plain: sums, negations, number x expression, variables, numbers: what the model's rows
+    are made of. It is `LinearRepnVisitor`'s own arithmetic (a factor multiplies the
+    sub-result's pending multiplier, which is applied when the sub-result joins a sum), in
+    the same order, so the floats are identical; it only skips the visitor's per-node
+    dispatch (about 3x faster on the shipped model). Anything else (a parameter, a named
+    expression ...) raises _NotPlain and the row goes to the visitor.
+    """
+    cls = expr.__class__
+    if cls in _VARIABLES:
+        column = column_of.get(id(expr))
+        if column is None:
+            raise _NotPlain
+        return {column: 1}, 0, 1
+    if cls is MonomialTermExpression:
+        coef, var = expr.args
+        column = column_of.get(id(var))
+        if coef.__class__ not in native_numeric_types or column is None:
+            raise _NotPlain
+        return ({column: coef} if coef else {}), 0, 1
+    if cls in _SUMS:
+        linear: dict[int, Any] = {}
+        constant: Any = 0
+        for arg in expr.args:
+            kind = arg.__class__
+            # Variables, monomials and numbers inline: a call per term was half the time.
+            if kind is MonomialTermExpression:
+                coef, var = arg.args
+                column = column_of.get(id(var))
+                if coef.__class__ not in native_numeric_types or column is None:
+                    raise _NotPlain
+            elif kind in _VARIABLES:
+                coef, column = 1, column_of.get(id(arg))
+                if column is None:
+                    raise _NotPlain
+            elif kind in native_numeric_types:
+                constant += arg
+                continue
+            else:
+                terms, sub_constant, multiplier = _plain(arg, column_of)
+                if multiplier == 1:
+                    constant += sub_constant
+                    for column, coef in terms.items():
+                        linear[column] = linear[column] + coef if column in linear else coef
+                elif multiplier:
+                    if sub_constant:
+                        constant += multiplier * sub_constant
+                    for column, coef in terms.items():
+                        scaled = multiplier * coef
+                        linear[column] = linear[column] + scaled if column in linear else scaled
+                continue
+            if column in linear:
+                linear[column] += coef
+            elif coef:
+                linear[column] = coef
+        return linear, constant, 1
+    if cls is NegationExpression:
+        terms, constant, multiplier = _plain(expr.args[0], column_of)
+        return terms, constant, multiplier * -1
+    if cls is ProductExpression:
+        left, right = expr.args
+        if left.__class__ in native_numeric_types and right.__class__ not in native_numeric_types:
+            terms, constant, multiplier = _plain(right, column_of)
+            return terms, constant, multiplier * left
+        if right.__class__ in native_numeric_types and left.__class__ not in native_numeric_types:
+            terms, constant, multiplier = _plain(left, column_of)
+            return terms, constant, multiplier * right
+    raise _NotPlain
+
+
+def _plain_linear(expr: Any, column_of: dict[int, int]) -> tuple[dict[int, Any], Any]:
+    """Coefficients (zeros dropped) and constant of a plain expression, as the visitor ends."""
+    if expr.__class__ in native_numeric_types:
+        return {}, expr
+    terms, constant, multiplier = _plain(expr, column_of)
+    if multiplier == 1:
+        return {column: coef for column, coef in terms.items() if coef}, constant
+    if not multiplier:
+        return {}, 0
+    scaled = {column: multiplier * coef for column, coef in terms.items()}
+    return {column: coef for column, coef in scaled.items() if coef}, (constant * multiplier if constant else constant)
 
 
 def _bound(value: Any, default: float) -> float:
@@ -88,6 +189,12 @@ class HighsLink:
 
     def linear(self, expr: Any, visitor: LinearRepnVisitor | None = None) -> tuple[list[int], list[float], float]:
         """Columns, coefficients and constant of a linear expression at current parameter values."""
+        try:
+            terms, constant = _plain_linear(expr, self.column_of)
+        except _NotPlain:
+            pass
+        else:
+            return list(terms), list(terms.values()), float(constant)
         repn = (visitor or self._visitor()).walk_expression(expr)
         if repn.nonlinear is not None:
             raise ValueError(f"expression {expr} is not linear")
@@ -104,7 +211,8 @@ class HighsLink:
         """A variable's bounds as HiGHS column bounds (a fixed variable: both at its value)."""
         if var.fixed:
             return float(var.value), float(var.value)
-        return _bound(var.lower, -INF), _bound(var.upper, INF)
+        lower, upper = var.bounds  # evaluated (a bound may be an expression of parameters)
+        return (-INF if lower is None else float(lower)), (INF if upper is None else float(upper))
 
     def _load(self) -> None:
         visitor = self._visitor()

@@ -133,3 +133,29 @@ def test_interrupt_when_stops_highs_within_a_few_iterations() -> None:
     assert len(asked) == 6 and info.ipm_iteration_count + info.simplex_iteration_count <= 6
     # Outside the block a new model solves to the end.
     assert solve_prepared(prepare(default_scenario())).status == "optimal"
+
+
+@pytest.mark.parametrize("parametric", [False, True])
+def test_plain_rows_read_without_the_visitor_are_bit_identical(parametric: bool) -> None:
+    """`_plain_linear` (the fast reader of plain sums) gives exactly the visitor's coefficients."""
+    from pyomo.repn.linear import LinearRepnVisitor
+
+    from optimizer.handoff import _ModelVariables, _NotPlain, _plain_linear
+
+    link = prepare(default_scenario(), parametric_members=parametric).solver.link
+    visitor = LinearRepnVisitor({}, var_recorder=_ModelVariables(link.column_of))
+    fast = general = 0
+    for con in link.constraints:
+        _lower, body, _upper = con.to_bounded_expression()
+        repn = visitor.walk_expression(body)
+        expected = {link.column_of[i]: c for i, c in repn.linear.items()}
+        try:
+            terms, constant = _plain_linear(body, link.column_of)
+        except _NotPlain:
+            general += 1
+            continue
+        fast += 1
+        assert terms == expected, con.name  # exact, not approx
+        assert constant == repn.constant, con.name
+    assert fast > 0.8 * len(link.constraints)  # nearly every row of the shipped model is plain
+    assert (general > 0) == parametric  # parameters in coefficients go to the visitor
