@@ -321,7 +321,7 @@ def _execute_solve(payload: dict[str, Any], progress: Progress, should_cancel: S
     _checkpoint(should_cancel)
     logger.info("building the model of scenario %s (%s)", scenario.name, scenario.content_hash()[:12])
     prepared = prepare(scenario, allow_paths=False)
-    _log_solver_output(prepared)
+    prepared.solver.forward_log()  # HiGHS's own log into the job log
     progress(1, SOLVE_PHASES)
     _checkpoint(should_cancel)
     result = solve_prepared(prepared)
@@ -336,10 +336,3 @@ def _execute_solve(payload: dict[str, Any], progress: Progress, should_cancel: S
         input_hash=scenario.content_hash(),
         result_status=result.status,
     )
-
-
-def _log_solver_output(prepared: Any) -> None:
-    """Ask HiGHS for its log, into the `optimizer` logger the worker records."""
-    solver = getattr(prepared, "solver", None)
-    if solver is not None:
-        solver.forward_log()

@@ -238,24 +238,19 @@ def asset_variables(model: Any, countries: set[str]) -> list[Any]:
     return found
 
 
-def solve_once(prepared: Any, exposure_cap: float | None = None) -> Any:
-    """Solve the built model as its scenario says, or at minimum cost under `exposure_cap`."""
-    from optimizer.run import solve_prepared
-
-    return solve_prepared(prepared, exposure_cap)
-
-
 def solve_without(prepared: Any, countries: list[str], exposure_cap: float | None = None) -> Any:
     """Solve the built model with the countries' assets switched off, then switch them back on.
 
-    With `exposure_cap`, the solve minimises cost with exposure at most the cap (`solve_once`).
+    With `exposure_cap`, the solve minimises cost with exposure at most the cap.
     """
+    from optimizer.run import solve_prepared
+
     variables = asset_variables(prepared.model, set(countries))
     for var in variables:
         var.fix(0.0)
     prepared.solver.update_variables(variables)
     try:
-        return solve_once(prepared, exposure_cap)
+        return solve_prepared(prepared, exposure_cap)
     finally:
         for var in variables:
             var.unfix()
@@ -276,7 +271,7 @@ def solve_item(item: dict[str, Any]) -> dict[str, Any]:
     Never raises for a bad scenario or a solver failure: they become the item's status.
     """
     from optimizer.errors import CoalitionError
-    from optimizer.run import prepare, set_budget
+    from optimizer.run import prepare, set_budget, solve_prepared
     from optimizer.schemas import Scenario
 
     key = str(item.get("key", "?"))
@@ -289,7 +284,7 @@ def solve_item(item: dict[str, Any]) -> dict[str, Any]:
             points = [digest(solve_without(prepared, countries, cap)) for countries in work.without]
             return _multi(key, points)
         if work.budgets is None:
-            result = solve_once(prepare(scenario, allow_paths=work.allow_paths), cap)
+            result = solve_prepared(prepare(scenario, allow_paths=work.allow_paths), cap)
             d = digest(result, scenario.budget_usd)
             status, message = status_of(d)
             return ItemResult(key=key, status=status, message=message, digest=d).model_dump(mode="json")
@@ -300,7 +295,7 @@ def solve_item(item: dict[str, Any]) -> dict[str, Any]:
         points = []
         for budget in work.budgets:
             set_budget(prepared, float(budget))
-            points.append(digest(solve_once(prepared, cap), float(budget)))
+            points.append(digest(solve_prepared(prepared, cap), float(budget)))
         return _multi(key, points)
     except CoalitionError as exc:
         return ItemResult(key=key, status="error", message=str(exc)).model_dump(mode="json")

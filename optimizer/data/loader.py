@@ -46,12 +46,7 @@ class Dataset:
     def stages(self) -> list[str]:
         """Stage names in chain order."""
         table = self.tables["stages"]
-        orders = table["order"].tolist()
-        if all(type(order) is int for order in orders) and len(set(orders)) == len(orders):
-            # Distinct whole numbers (any valid dataset) sort one way only: skip sort_values' overhead.
-            names = table["stage"].tolist()
-            return [names[i] for i in sorted(range(len(orders)), key=orders.__getitem__)]
-        return list(table.sort_values("order")["stage"])
+        return [stage for _order, stage in sorted(zip(table["order"].tolist(), table["stage"].tolist(), strict=True))]
 
     @property
     def materials(self) -> list[str]:
