@@ -4,7 +4,7 @@ Lexicographic mode is two solves of one HiGHS model: minimise exposure, then cap
 at its optimum and minimise cost; only the objective and one row change in HiGHS. The
 second solve may start from the first's basis (`cost_phase_start="warm"`): that basis is
 primal feasible once the cap row is added, so primal simplex continues from it. That was
-3-4x faster than starting over on the synthetic benchmarks, but 1.4-3.3x slower on the
+3-4x faster than starting over on the synthetic benchmarks, but 1.25-3.0x slower on most
 shipped scenarios, so the default is cold (dual simplex after presolve). Re-solves after
 parameter changes (sweeps) start from each phase's own last basis.
 """
@@ -212,9 +212,9 @@ class ModelSolver:
             return
         if self.options.cost_phase_start == "cold" or phase == "capped":
             # From scratch: on the shipped scenarios dual simplex cold beat primal simplex
-            # warm from the exposure optimum (0.49 s vs 0.70 s on default, 0.33 vs 1.11 s on
+            # warm from the exposure optimum (0.53 s vs 0.66 s on default, 0.35 vs 1.03 s on
             # total_ban_2026); on the synthetic benchmarks primal warm won 3-4x
-            # (docs/performance.md). A capped solve has no exposure optimum to start from.
+            # (benchmarks/cost_phase.py, docs/performance.md). A capped solve has no exposure optimum to start from.
             highs.clearSolver()
         else:
             self._simplex_strategy(PRIMAL_SIMPLEX)
